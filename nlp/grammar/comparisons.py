@@ -1,0 +1,192 @@
+"""The comparator grammar: numbers with units, comparators, ranges and ULN multiples.
+
+``find_comparisons`` turns "≥ 18 years", "18-75 years old (inclusive)",
+"no more than 2.0 × ULN", "between 0 and 2", "5 or more" and "< ULN" into
+:class:`Comparison` records with spans. Phrases come from
+``resources/grammar/comparators.json``; units from the unit table. The
+criteria parser and the note extractor both call this one function.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Optional
+
+from nlp.data import load_json
+from nlp.grammar.numbers import NumberMention, find_numbers
+from nlp.grammar.units import unit_table
+
+
+@dataclass(frozen=True)
+class Comparison:
+    comparator: Optional[str]  # > >= < <= == between, or None for a bare quantity
+    value: float
+    value2: Optional[float]
+    unit: Optional[str]
+    start: int
+    end: int
+    value_start: int
+    value_end: int
+    op_start: Optional[int] = None
+    unit_start: Optional[int] = None
+    inclusive: Optional[bool] = None
+
+    @property
+    def is_uln(self) -> bool:
+        return self.unit == "x ULN"
+
+
+def _phrase_regex(phrases: list[str]) -> str:
+    parts = []
+    for p in sorted(phrases, key=len, reverse=True):
+        frag = p.replace(" ", r"\s+")
+        if p[:1].isalpha():
+            frag = r"(?<![A-Za-z])" + frag
+        if p[-1:].isalpha():
+            frag += r"(?![A-Za-z])"
+        parts.append(frag)
+    return "|".join(parts)
+
+
+@dataclass(frozen=True)
+class _Grammar:
+    prefix: re.Pattern
+    suffix: re.Pattern
+    range_sep: re.Pattern
+    range_prefix: re.Pattern
+    inclusive: re.Pattern
+    exclusive: re.Pattern
+    prefix_ops: dict[str, str]
+    suffix_ops: dict[str, str]
+    bare_uln: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def grammar() -> _Grammar:
+    spec = load_json("grammar/comparators.json")
+    prefix_groups, suffix_groups = {}, {}
+    prefix_alts, suffix_alts = [], []
+    for i, (op, phrases) in enumerate(spec["prefix"].items()):
+        if phrases:
+            prefix_groups[f"p{i}"] = op
+            prefix_alts.append(f"(?P<p{i}>{_phrase_regex(phrases)})")
+    for i, (op, phrases) in enumerate(spec["suffix"].items()):
+        if phrases:
+            suffix_groups[f"s{i}"] = op
+            suffix_alts.append(f"(?P<s{i}>{_phrase_regex(phrases)})")
+    fillers = r"(?:(?:of|the|a|an|to|age|aged|at|be|is|approximately|about|around)\s+)*"
+    # Longest phrase wins: alternatives are tried op by op, so sort within a combined
+    # alternation by searching each op group and keeping the longest match.
+    prefix = re.compile(r"(?:" + "|".join(prefix_alts) + r")\s*:?\s*" + fillers + r"$", re.IGNORECASE)
+    suffix = re.compile(r"[ \t]*\(?[ \t]*(?:" + "|".join(suffix_alts) + r")\)?", re.IGNORECASE)
+    seps = [s for s in spec["range_separators"] if s != "/"]
+    range_sep = re.compile(r"[ \t]*(?P<sep>" + _phrase_regex(seps) + r")[ \t]*", re.IGNORECASE)
+    range_prefix = re.compile(r"(?:" + _phrase_regex(spec["range_prefix"]) + r")\s*:?\s*(?:(?:the|age|ages|of)\s+)*$", re.IGNORECASE)
+    inclusive = re.compile(r"[ \t]*[,(]?[ \t]*(?:" + _phrase_regex(spec["inclusive_markers"]) + r")[ \t]*\)?", re.IGNORECASE)
+    exclusive = re.compile(r"[ \t]*[,(]?[ \t]*(?:" + _phrase_regex(spec["exclusive_markers"]) + r")[ \t]*\)?", re.IGNORECASE)
+    uln_words = r"(?:the\s+)?(?:(?:institutional|local|laboratory)\s+)?(?:ULN|upper\s+limits?\s+of\s+(?:the\s+)?normal(?:\s+range)?|upper\s+normal\s+limits?|the\s+normal\s+upper\s+limit)\b"
+    bare_uln = re.compile(r"(?P<op>" + "|".join(prefix_alts) + r")\s*" + uln_words, re.IGNORECASE)
+    return _Grammar(prefix, suffix, range_sep, range_prefix, inclusive, exclusive, prefix_groups, suffix_groups, bare_uln)
+
+
+def _prefix_op(text: str, start: int, g: _Grammar) -> tuple[Optional[str], Optional[int]]:
+    window_start = max(0, start - 60)
+    # The pattern is anchored at the window's end, so the leftmost match is the
+    # longest phrase ("no more than" rather than "more than").
+    m = g.prefix.search(text[window_start:start])
+    if m is None:
+        return None, None
+    for name, op in g.prefix_ops.items():
+        if m.group(name):
+            return op, window_start + m.start(name)
+    return None, None
+
+
+def find_comparisons(text: str, numbers: Optional[list[NumberMention]] = None) -> list[Comparison]:
+    """All comparisons and quantities in ``text``, in order, non-overlapping."""
+    g = grammar()
+    units = unit_table()
+    nums = numbers if numbers is not None else find_numbers(text)
+    out: list[Comparison] = []
+    consumed = -1
+    for i, n in enumerate(nums):
+        if n.start < consumed:
+            continue
+        unit1 = units.match_at(text, n.end)
+        pos = unit1.end if unit1 else n.end
+        value2, unit, unit_start = None, unit1, (unit1.start if unit1 else None)
+        value_end = n.end
+        rm = g.range_sep.match(text, pos)
+        if rm and i + 1 < len(nums) and nums[i + 1].start == rm.end():
+            sep = rm.group("sep").lower()
+            before = text[max(0, n.start - 40):n.start]
+            has_between = bool(g.range_prefix.search(before))
+            if sep != "and" or has_between:
+                second = nums[i + 1]
+                unit2 = units.match_at(text, second.end)
+                if unit2 is None or unit1 is None or unit2.unit.dimension == unit1.unit.dimension:
+                    value2 = second.value
+                    value_end = second.end
+                    unit = unit2 or unit1
+                    unit_start = unit.start if unit else None
+                    pos = unit2.end if unit2 else second.end
+        end = pos
+        comparator: Optional[str] = None
+        op, op_start = _prefix_op(text, n.start, g)
+        sm = g.suffix.match(text, end)
+        if sm and value2 is None:
+            for name, sop in g.suffix_ops.items():
+                if sm.group(name):
+                    comparator = sop
+                    end = sm.end()
+                    break
+            if unit is None:  # "5 or more cigarettes per day"
+                late = units.match_at(text, end)
+                if late:
+                    unit, unit_start, end = late, late.start, late.end
+        inclusive = None
+        im = g.inclusive.match(text, end)
+        if im:
+            inclusive, end = True, im.end()
+        else:
+            em = g.exclusive.match(text, end)
+            if em:
+                inclusive, end = False, em.end()
+        if value2 is not None:
+            comparator = "between"
+            before = text[max(0, n.start - 40):n.start]
+            bm = g.range_prefix.search(before)
+            if bm:
+                op_start = max(0, n.start - 40) + bm.start()
+        elif comparator is None and op is not None:
+            comparator = op
+        else:
+            op_start = None if comparator is None or op is None else op_start
+        start = op_start if op_start is not None and (comparator == op or value2 is not None) else n.start
+        out.append(Comparison(
+            comparator=comparator, value=n.value, value2=value2,
+            unit=unit.unit.name if unit else None, start=start, end=end,
+            value_start=n.start, value_end=value_end, op_start=op_start if start != n.start else None,
+            unit_start=unit_start, inclusive=inclusive,
+        ))
+        consumed = end
+    out.extend(_bare_uln(text, out, g))
+    out.sort(key=lambda c: (c.start, c.end))
+    return out
+
+
+def _bare_uln(text: str, found: list[Comparison], g: _Grammar) -> list[Comparison]:
+    """"≤ ULN" and "< upper limit of normal" with no number mean 1 × ULN."""
+    extra = []
+    for m in g.bare_uln.finditer(text):
+        if any(c.start < m.end() and m.start() < c.end for c in found):
+            continue
+        op = next(o for name, o in g.prefix_ops.items() if m.group(name))
+        uln_start = m.end("op")
+        while uln_start < len(text) and text[uln_start].isspace():
+            uln_start += 1
+        extra.append(Comparison(op, 1.0, None, "x ULN", m.start(), m.end(), uln_start, uln_start,
+                                op_start=m.start(), unit_start=uln_start))
+    return extra

@@ -1,0 +1,93 @@
+"""Concept entries and the loader of the curated lexicon files.
+
+``resources/lexicon/measurements.csv`` holds everything measured (labs, vitals,
+cardiac, performance status, age, life expectancy, blasts) with units and
+default reference ranges; ``concepts.csv`` holds conditions, disease status,
+biomarkers, therapies and other concepts with codes and a hierarchy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from nlp.data import load_csv
+
+# Criterion categories whose concepts are measured values.
+_MEASURED_DOMAIN = {
+    "lab": "measurement", "vital": "measurement", "cardiac": "measurement",
+    "disease_status": "measurement", "performance_status": "observation",
+    "life_expectancy": "observation", "demographic": "demographic",
+}
+
+
+@dataclass
+class ConceptEntry:
+    """One concept of the lexicon, with its synonyms and what is known about it."""
+
+    id: str
+    label: str
+    category: str
+    type: str
+    domain: str
+    codes: tuple[tuple[str, str], ...] = ()
+    parents: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    synonyms: tuple[str, ...] = ()
+    unit: Optional[str] = None
+    ref_low: Optional[float] = None
+    ref_high: Optional[float] = None
+    molar_mass: Optional[float] = None
+    source: str = "curated"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def measured(self) -> bool:
+        """True for concepts that carry a numeric value (labs, vitals, scores)."""
+        return self.source == "curated-measurement"
+
+
+def _float(text: str) -> Optional[float]:
+    text = (text or "").strip()
+    return float(text) if text else None
+
+
+def _codes(text: str) -> tuple[tuple[str, str], ...]:
+    out = []
+    for part in (text or "").split(";"):
+        part = part.strip()
+        if part:
+            system, _, code = part.partition(":")
+            out.append((system, code))
+    return tuple(out)
+
+
+def _list(text: str, sep: str = ";") -> tuple[str, ...]:
+    return tuple(p.strip() for p in (text or "").split(sep) if p.strip())
+
+
+def load_curated() -> list[ConceptEntry]:
+    """Read the curated lexicon files, measurements first."""
+    entries: list[ConceptEntry] = []
+    for row in load_csv("lexicon/measurements.csv"):
+        category = row["category"]
+        entries.append(ConceptEntry(
+            id=row["id"], label=row["label"], category=category, type=row["type"] or category,
+            domain=_MEASURED_DOMAIN.get(category, "measurement"), codes=_codes(row["codes"]),
+            synonyms=_list(row["synonyms"], "|"), unit=row["unit"] or None,
+            ref_low=_float(row["ref_low"]), ref_high=_float(row["ref_high"]),
+            molar_mass=_float(row["molar_mass"]), source="curated-measurement",
+        ))
+    for row in load_csv("lexicon/concepts.csv"):
+        entries.append(ConceptEntry(
+            id=row["id"], label=row["label"], category=row["category"], type=row["type"] or row["category"],
+            domain=row["domain"], codes=_codes(row["codes"]), parents=_list(row["parents"]),
+            members=_list(row["members"]), related=_list(row["related"]), synonyms=_list(row["synonyms"], "|"),
+        ))
+    return entries
+
+
+def load_stop_phrases() -> tuple[str, ...]:
+    """Phrases that block concept matches inside them ("tumor cells")."""
+    return tuple(row["phrase"] for row in load_csv("lexicon/stopphrases.csv"))

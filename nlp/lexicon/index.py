@@ -1,0 +1,254 @@
+"""The concept index: finds lexicon concepts in any text, with exact character spans.
+
+Matching works on a word view of the text: case-folded words with light
+spelling and plural folding, where hyphens and slashes inside words and
+extra whitespace or line breaks do not matter. Short synonyms written with
+capitals (AML, CR, Cr, ALL) match case-sensitively. The longest match wins;
+stop phrases ("tumor cells") block matches inside them. Optionally, words
+that are near-misses of lexicon words (rapidfuzz) are corrected first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable, Optional
+
+from rapidfuzz import fuzz, process
+
+from nlp.lexicon.entries import ConceptEntry
+
+STOP = "__stop__"
+_WORD = r"[A-Za-z0-9\u00b5\u00b2\u00b3\u2070-\u209f\u03b1-\u03c9\u0391-\u03a9\u00c0-\u00ff]+"
+_TOKEN_RE = re.compile(_WORD + r"|[^\sA-Za-z0-9]")
+_CONNECTORS = {"-", "/", "'", "\u2019", "\u2010", "\u2011", "\u2013"}
+_GATE_RE = re.compile(r"\s*(?:[:=~#]|\(\w+\)|of|is|was|were|at|level|levels|count|value|\+|-)?\s*(?:[:=~])?\s*(?:[<>≤≥=]|\d|\.\d)")
+_SPELLING = ((re.compile(r"^oe(?=[a-z]{3})"), "e"), (re.compile(r"aem"), "em"), (re.compile(r"^tumour"), "tumor"),
+             (re.compile(r"aemia$"), "emia"), (re.compile(r"isation$"), "ization"), (re.compile(r"yse$"), "yze"))
+
+
+@dataclass(frozen=True)
+class Token:
+    start: int
+    end: int
+    raw: str
+    norm: str
+
+
+@dataclass
+class Mention:
+    """A concept found in text. ``route`` says how: exact, fuzzy, abbreviation or user."""
+
+    start: int
+    end: int
+    text: str
+    entry: ConceptEntry
+    route: str = "exact"
+    confidence: float = 1.0
+    token_start: int = 0
+    token_end: int = 0
+    alternatives: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=200_000)
+def normalize_word(raw: str) -> str:
+    """Case, spelling and plural folding of one word (both sides use this)."""
+    w = raw.lower()
+    for pattern, repl in _SPELLING:
+        w = pattern.sub(repl, w)
+    if len(w) >= 5 and w.isalpha():
+        if w.endswith("ies"):
+            w = w[:-3] + "y"
+        elif w.endswith("s") and not w.endswith(("ss", "us", "is", "ous", "sis")):
+            w = w[:-1]
+    return w
+
+
+def tokenize(text: str) -> list[Token]:
+    """Words and punctuation of ``text``; in-word hyphens, slashes and possessives dropped."""
+    out: list[Token] = []
+    prev_apostrophe = False
+    n = len(text)
+    for m in _TOKEN_RE.finditer(text):
+        raw = m.group(0)
+        s, e = m.start(), m.end()
+        if raw in _CONNECTORS and 0 < s and e < n and text[s - 1].isalnum() and text[e].isalnum():
+            prev_apostrophe = raw in ("'", "\u2019")
+            continue
+        if prev_apostrophe and raw.lower() == "s":
+            prev_apostrophe = False
+            continue
+        prev_apostrophe = False
+        out.append(Token(s, e, raw, normalize_word(raw)))
+    return out
+
+
+def is_case_sensitive(synonym: str) -> bool:
+    """Short synonyms written with capitals (AML, Cr, ALL) match only as written."""
+    alnum = [c for c in synonym if c.isalnum()]
+    return any(c.isupper() for c in synonym) and len(alnum) <= 5
+
+
+@dataclass
+class _Slot:
+    entry_id: str
+    gated: bool
+    priority: int
+
+
+@dataclass
+class ConceptIndex:
+    """Phrase index over concept synonyms, with hierarchy helpers."""
+
+    entries: dict[str, ConceptEntry] = field(default_factory=dict)
+    ci: dict[tuple[str, ...], list[_Slot]] = field(default_factory=dict)
+    cs: dict[tuple[str, ...], list[_Slot]] = field(default_factory=dict)
+    ci_max: dict[str, int] = field(default_factory=dict)
+    cs_max: dict[str, int] = field(default_factory=dict)
+    _vocab_blocks: Optional[dict[str, list[str]]] = None
+    _vocab: Optional[set[str]] = None
+
+    # -- building -----------------------------------------------------------------
+    def add(self, entry: ConceptEntry, priority: int = 0, replace: bool = False) -> None:
+        """Add a concept and its synonyms. Lower ``priority`` wins ties."""
+        if entry.id in self.entries and not replace:
+            existing = self.entries[entry.id]
+            existing.synonyms = tuple(dict.fromkeys(existing.synonyms + entry.synonyms))
+        else:
+            self.entries[entry.id] = entry
+        for synonym in entry.synonyms:
+            self.add_synonym(entry.id, synonym, priority)
+        self._vocab_blocks = None
+
+    def add_synonym(self, entry_id: str, synonym: str, priority: int = 0) -> None:
+        """Index one more synonym of an existing concept (or of the stop list)."""
+        gated = synonym.startswith("=")
+        synonym = synonym.lstrip("=").strip()
+        toks = tokenize(synonym)
+        if not toks:
+            return
+        if is_case_sensitive(synonym):
+            key, table, maxes = tuple(t.raw for t in toks), self.cs, self.cs_max
+        else:
+            key, table, maxes = tuple(t.norm for t in toks), self.ci, self.ci_max
+        slots = table.setdefault(key, [])
+        if any(s.entry_id == entry_id for s in slots):
+            return
+        slots.append(_Slot(entry_id, gated, priority))
+        slots.sort(key=lambda s: (s.gated is False, s.priority))
+        maxes[key[0]] = max(maxes.get(key[0], 0), len(key))
+
+    def add_stop_phrases(self, phrases: Iterable[str]) -> None:
+        """Phrases that are not concepts but contain concept words."""
+        for phrase in phrases:
+            self.add_synonym(STOP, phrase, priority=-1)
+
+    # -- matching -----------------------------------------------------------------
+    def _longest_at(self, i: int, keys: list[str], table, maxes, text: str, toks: list[Token]):
+        longest = min(maxes.get(keys[i], 0), len(keys) - i)
+        for length in range(longest, 0, -1):
+            slots = table.get(tuple(keys[i:i + length]))
+            if not slots:
+                continue
+            usable = [s for s in slots if not s.gated or _GATE_RE.match(text, toks[i + length - 1].end)]
+            if usable:
+                return length, usable
+        return 0, []
+
+    def find(self, text: str, fuzzy: bool = False, tokens: Optional[list[Token]] = None) -> list[Mention]:
+        """All concept mentions in ``text``, longest first, non-overlapping, in order."""
+        toks = tokens if tokens is not None else tokenize(text)
+        norms = [t.norm for t in toks]
+        raws = [t.raw for t in toks]
+        corrected: dict[int, float] = {}
+        if fuzzy:
+            norms, corrected = self._correct_tokens(norms)
+        found: list[tuple[int, int, list[_Slot]]] = []
+        for i in range(len(toks)):
+            l1, s1 = self._longest_at(i, raws, self.cs, self.cs_max, text, toks) if raws[i] in self.cs_max else (0, [])
+            l2, s2 = self._longest_at(i, norms, self.ci, self.ci_max, text, toks) if norms[i] in self.ci_max else (0, [])
+            if l1 or l2:
+                length, slots = (l1, s1) if l1 >= l2 else (l2, s2)
+                found.append((i, i + length, slots))
+        found.sort(key=lambda f: (-(toks[f[1] - 1].end - toks[f[0]].start), f[0]))
+        taken = [False] * len(toks)
+        chosen: list[Mention] = []
+        for i, j, slots in found:
+            if any(taken[i:j]):
+                continue
+            for k in range(i, j):
+                taken[k] = True
+            best = slots[0]
+            if best.entry_id == STOP:
+                continue
+            start, end = toks[i].start, toks[j - 1].end
+            fuzzy_scores = [corrected[k] for k in range(i, j) if k in corrected]
+            route = "fuzzy" if fuzzy_scores else "exact"
+            confidence = min(fuzzy_scores) if fuzzy_scores else 1.0
+            chosen.append(Mention(start, end, text[start:end], self.entries[best.entry_id], route, confidence, i, j,
+                                  tuple(s.entry_id for s in slots[1:] if s.entry_id != STOP)))
+        chosen.sort(key=lambda m: m.start)
+        return chosen
+
+    # -- fuzzy near-misses --------------------------------------------------------
+    def _blocks(self) -> dict[str, list[str]]:
+        if self._vocab_blocks is None:
+            vocab = {w for key in self.ci for w in key if len(w) >= 6 and w.isalpha()}
+            blocks: dict[str, list[str]] = {}
+            for w in sorted(vocab):
+                blocks.setdefault(w[:2], []).append(w)
+            self._vocab_blocks, self._vocab = blocks, vocab
+        return self._vocab_blocks
+
+    def _correct_tokens(self, norms: list[str]) -> tuple[list[str], dict[int, float]]:
+        blocks = self._blocks()
+        out, corrected = list(norms), {}
+        for i, w in enumerate(norms):
+            if len(w) >= 7 and w.isalpha() and w not in self._vocab and w not in self.ci_max:
+                fix = _correct_word(w, tuple(blocks.get(w[:2], ())))
+                if fix:
+                    out[i], corrected[i] = fix
+        return out, corrected
+
+    # -- lookup and hierarchy -------------------------------------------------------
+    def lookup(self, phrase: str) -> Optional[ConceptEntry]:
+        """The concept whose synonym is exactly ``phrase`` (case/spelling folded)."""
+        toks = tokenize(phrase)
+        for table, key in ((self.cs, tuple(t.raw for t in toks)), (self.ci, tuple(t.norm for t in toks))):
+            slots = [s for s in table.get(key, []) if s.entry_id != STOP]
+            if slots:
+                return self.entries[slots[0].entry_id]
+        return None
+
+    def get(self, entry_id: str) -> Optional[ConceptEntry]:
+        """The concept with this id, or None."""
+        return self.entries.get(entry_id)
+
+    def ancestors(self, entry_id: str) -> list[str]:
+        """All broader concepts, nearest first."""
+        out, queue, seen = [], [entry_id], {entry_id}
+        while queue:
+            current = self.entries.get(queue.pop(0))
+            if current is None:
+                continue
+            for parent in current.parents:
+                if parent not in seen:
+                    seen.add(parent)
+                    out.append(parent)
+                    queue.append(parent)
+        return out
+
+    def is_a(self, entry_id: str, ancestor_id: str) -> bool:
+        """True when ``entry_id`` is ``ancestor_id`` or one of its descendants."""
+        return entry_id == ancestor_id or ancestor_id in self.ancestors(entry_id)
+
+
+@lru_cache(maxsize=50_000)
+def _correct_word(word: str, block: tuple[str, ...]) -> Optional[tuple[str, float]]:
+    if not block:
+        return None
+    hit = process.extractOne(word, block, scorer=fuzz.ratio, score_cutoff=88)
+    if hit is None:
+        return None
+    return hit[0], hit[1] / 100.0

@@ -1,0 +1,1 @@
+"""Data files (rules, lexicons, grammar tables) shipped inside the package."""
