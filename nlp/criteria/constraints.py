@@ -1,0 +1,392 @@
+"""Constraints: one requirement clause -> constraint drafts and their logic.
+
+A clause is a span of normalized text. Its concept mentions become
+constraints; comparisons attach to their subjects ("ALT and AST <= 3 x ULN"
+gives both), time windows to their events, negation cues to what they scope,
+and exception regions ("(Gilbert syndrome <= 3.0 x ULN)", "except ...") to
+the constraints they qualify.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from nlp.criteria.clauses import AND_WORD, OR_WORD, cues
+from nlp.criteria.recognize import Recognized
+from nlp.grammar.comparisons import Comparison
+from nlp.grammar.temporal import TemporalMention
+from nlp.grammar.units import unit_table
+from nlp.lexicon import ConceptEntry, Mention
+
+DURATION_CONCEPTS = {"life_expectancy", "age"}
+_QUAL_AFTER = re.compile(r"[ \t]*[-(]?[ \t]*(?P<q>positive|negative|pos\b|neg\b|positivity|negativity|\+(?!\s*\d)|-(?![\w\d])|expression|expressing|overexpression|over-expression)\)?", re.IGNORECASE)
+_QUAL_BEFORE = re.compile(r"(?P<q>positive|negative)\s+(?:for\s+)?$", re.IGNORECASE)
+_CONDITION_CATEGORIES = {"comorbidity", "diagnosis", "disease_status", "reproductive", "biomarker"}
+
+
+@dataclass
+class ExceptionDraft:
+    entry: Optional[ConceptEntry]
+    label: str
+    comparison: Optional[Comparison]
+    start: int
+    end: int
+
+
+@dataclass
+class Draft:
+    """A constraint before it is turned into the contract model."""
+
+    label: str
+    entry: Optional[ConceptEntry]
+    parts: list[tuple[int, int]]
+    mention: Optional[Mention] = None
+    comparator: Optional[str] = None
+    value: object = None
+    value2: Optional[float] = None
+    unit: Optional[str] = None
+    negated: bool = False
+    temporal: Optional[TemporalMention] = None
+    exceptions: list[ExceptionDraft] = field(default_factory=list)
+    from_label: bool = False
+    comparison: Optional[Comparison] = None
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return min(p[0] for p in self.parts), max(p[1] for p in self.parts)
+
+    @property
+    def anchor(self) -> int:
+        return self.mention.start if self.mention else self.span[0]
+
+    @property
+    def complete(self) -> bool:
+        return self.comparator is not None or self.value is not None
+
+    def richness(self) -> tuple:
+        return (self.comparator is not None, self.temporal is not None, bool(self.exceptions), not self.from_label)
+
+
+@dataclass
+class ClauseResult:
+    drafts: list[Draft]
+    logic: str
+    unattached: int = 0
+    links: list[str] = field(default_factory=list)  # "or"/"and" between consecutive drafts
+
+    def disjunctions(self) -> list[set[str]]:
+        """Groups of concept ids joined by 'or' ("relapsed/refractory", "AML or BPDCN")."""
+        groups, current = [], []
+        for i, d in enumerate(self.drafts):
+            if d.entry is None:
+                continue
+            if current and i > 0 and self.links[i - 1] == "or":
+                current.append(d.entry.id)
+            else:
+                if len(current) > 1:
+                    groups.append(set(current))
+                current = [d.entry.id]
+        if len(current) > 1:
+            groups.append(set(current))
+        return groups
+
+
+def _inside(s: int, e: int, regions: list[tuple[int, int]]) -> bool:
+    return any(a <= s and e <= b for a, b in regions)
+
+
+def _exception_regions(rec: Recognized, start: int, end: int, comps: list[Comparison], mentions: list[Mention]) -> list[tuple[int, int]]:
+    text, c = rec.text, cues()
+    regions: list[tuple[int, int]] = []
+    for m in c["exception"].finditer(text, start, end):
+        open_paren = text.rfind("(", start, m.start())
+        close_before = text.rfind(")", start, m.start())
+        if open_paren > close_before:
+            close = text.find(")", m.end(), end)
+            regions.append((open_paren, close + 1 if close != -1 else end))
+        else:
+            stop = min([p for p in (text.find(";", m.end(), end), text.find(",", m.end(), end)) if p != -1] or [end])
+            regions.append((m.start(), stop))
+    # Parentheticals with a condition and its own threshold: "(Gilbert syndrome <= 3.0 x ULN)".
+    for m in re.finditer(r"\(([^()]*)\)", text[start:end]):
+        ps, pe = start + m.start(), start + m.end()
+        if _inside(ps, pe, regions):
+            continue
+        inner_comps = [x for x in comps if ps < x.value_start < pe]
+        conditions = [x for x in mentions if ps < x.start and x.end < pe and x.entry.category in _CONDITION_CATEGORIES]
+        if inner_comps and conditions and any(x.value_start < ps for x in comps):
+            regions.append((ps, pe))
+    # "<= 5 x ULN if liver metastases", "or < 5 x ULN in patients with liver metastases"
+    for x in comps:
+        if _inside(x.start, x.end, regions) or not any(y.value_start < x.start for y in comps):
+            continue
+        follow = c["conditional"].match(text, x.end + len(text[x.end:end]) - len(text[x.end:end].lstrip()))
+        if follow:
+            cond = [m for m in mentions if follow.end() <= m.start < follow.end() + 60 and m.end <= end]
+            if cond:
+                s = x.start
+                before = text[max(start, s - 5):s]
+                if re.search(r"\bor\s*$", before):
+                    s = s - len(before) + before.rfind("or")
+                regions.append((s, cond[0].end))
+    return regions
+
+
+def _subject_before(comp: Comparison, mentions: list[Mention], text: str) -> list[Mention]:
+    """The measured concepts a comparison applies to, including conjoined ones."""
+    before = [m for m in mentions if m.end <= comp.value_start and (m.entry.measured or m.entry.category == "biomarker")]
+    if not before:
+        return []
+    head = before[-1]
+    between = [m for m in mentions if head.end <= m.start and m.end <= comp.start]
+    gap = text[head.end:comp.start]
+    if between or ";" in gap or len(gap.split()) > 10:
+        return []
+    chain = [head]
+    for m in reversed(before[:-1]):
+        joiner = text[m.end:chain[0].start]
+        if re.fullmatch(r"\s*(?:,|and|or|/|and/or|&)?\s*(?:,|and|or)?\s*", joiner, re.IGNORECASE):
+            chain.insert(0, m)
+        else:
+            break
+    return chain
+
+
+def _subject_after(comp: Comparison, mentions: list[Mention], rec: Recognized) -> Optional[Mention]:
+    after = [m for m in mentions if m.start >= comp.value_end and m.entry.type != "method"]
+    if not after:
+        return None
+    m = after[0]
+    words = [t for t in rec.tokens if comp.end <= t.start < m.start]
+    if len(words) > 5 or any(t.raw in ";." for t in words):
+        return None
+    return m
+
+
+def _qualitative(draft: Draft, text: str, end: int) -> None:
+    m = draft.mention
+    if m is None or m.entry.category != "biomarker":
+        return
+    after = _QUAL_AFTER.match(text, m.end, end)
+    before = _QUAL_BEFORE.search(text[max(0, m.start - 20):m.start])
+    q = after.group("q").lower() if after else before.group("q").lower() if before else None
+    if q is None:
+        return
+    if after:
+        draft.parts.append((m.start, after.end()))
+    else:
+        draft.parts.append((m.start - len(before.group(0)), m.end))
+    if q.startswith("neg") or q == "-":
+        draft.negated = True
+
+
+def _apply_comparison(draft: Draft, comp: Comparison) -> None:
+    units = unit_table()
+    entry = draft.entry
+    comparator, unit = comp.comparator, comp.unit
+    c = cues()
+    if entry is not None and entry.category == "performance_status" and units.get(unit) and units.get(unit).dimension == "count":
+        unit = None
+    if comparator is None and entry is not None and entry.category in ("prior_therapy", "disease_status") and not entry.measured \
+            and (unit is None or unit in c["count_units"]):
+        comparator = c["count_default"]
+    if comparator is None:
+        comparator = "=="
+    if draft.comparator in (">=", ">") and comparator in ("<=", "<") and unit == draft.unit:
+        draft.comparator, draft.value2 = "between", comp.value
+    else:
+        draft.comparator, draft.value, draft.value2, draft.unit = comparator, comp.value, comp.value2, unit
+    draft.comparison = comp
+    draft.parts.append((comp.start, comp.end))
+
+
+def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[int, int]] = None,
+                 label_mode: Optional[str] = None, has_children: bool = False) -> ClauseResult:
+    """Constraint drafts for the clause ``[start, end)`` of ``rec.text``.
+
+    ``label`` is the span of a leading "Label:"; ``label_mode`` says whether the
+    label's concept is a constraint ("defined_by"/"qualified_by") or a heading.
+    """
+    text = rec.text
+    mentions = [m for m in rec.mentions if start <= m.start and m.end <= end]
+    comps = [x for x in rec.comparisons if start <= x.value_start < end]
+    temporals = [t for t in rec.temporals if start <= t.start < end]
+    regions = _exception_regions(rec, start, end, comps, mentions)
+    exc_mentions = [m for m in mentions if _inside(m.start, m.end, regions)]
+    mentions = [m for m in mentions if not _inside(m.start, m.end, regions)]
+    comps_free = [x for x in comps if not _inside(x.value_start, x.value_end, regions)]
+
+    # Anchors of time windows ("after CR", "prior to enrollment") are not constraints.
+    anchor_spans = []
+    for t in temporals:
+        q_end = t.quantity.end if t.quantity else t.start
+        anchor_spans.append((q_end, t.end))
+    anchors = [m for m in mentions if any(a <= m.start and m.end <= b for a, b in anchor_spans) and m.entry.category != "demographic"]
+    anchor_ids = {m.entry.id for m in anchors}
+    mentions = [m for m in mentions if m not in anchors and not (
+        m.entry.id in anchor_ids and any(0 <= m.start - b <= 6 for _, b in anchor_spans))]
+
+    if label is not None:
+        in_label = [m for m in mentions if label[0] <= m.start and m.end <= label[1]]
+        if label_mode not in ("defined_by", "qualified_by"):
+            mentions = [m for m in mentions if m not in in_label]
+        label_ids = {id(m) for m in in_label}
+    else:
+        label_ids = set()
+    if any(m.entry.type != "method" and m.entry.category != "organ_function" for m in mentions):
+        mentions = [m for m in mentions if m.entry.type != "method"]
+    if has_children or any(m.entry.category != "organ_function" for m in mentions):
+        mentions = [m for m in mentions if m.entry.category != "organ_function"]
+
+    drafts: list[Draft] = []
+    c = cues()
+    # Sex: one constraint whose value comes from the wording.
+    sex_mentions = [m for m in mentions if m.entry.id == "sex"]
+    if sex_mentions:
+        span_text = text[start:end]
+        value, where = None, None
+        for v in ("any", "female", "male"):
+            hit = c["sex"][v].search(span_text)
+            if hit:
+                value, where = v, (start + hit.start(), start + hit.end())
+                break
+        parts = [(m.start, m.end) for m in sex_mentions] + ([where] if where else [])
+        lo = min(p[0] for p in parts)
+        hi = max(p[1] for p in parts)
+        drafts.append(Draft(sex_mentions[0].entry.label, sex_mentions[0].entry, [(lo, hi)], sex_mentions[0],
+                            comparator="==" if value else None, value=value))
+        mentions = [m for m in mentions if m.entry.id != "sex"]
+
+    by_mention: dict[int, Draft] = {}
+    for m in mentions:
+        d = Draft(m.entry.label, m.entry, [(m.start, m.end)], m, from_label=id(m) in label_ids)
+        by_mention[id(m)] = d
+        drafts.append(d)
+
+    # Comparisons -> subjects.
+    unattached = 0
+    consumed_temporal: set[int] = set()
+    window_of = {t.quantity.value_start: t for t in temporals if t.quantity is not None}
+    for comp in comps_free:
+        subjects = _subject_before(comp, mentions, text)
+        if comp.comparator is None and comp.unit is None:
+            # A bare number counts only right after its subject ("ECOG 2", "KPS of 70").
+            near = subjects and len(text[subjects[-1].end:comp.start].split()) <= 2
+            if not near or by_mention[id(subjects[-1])].comparison is not None:
+                continue
+        t = window_of.get(comp.value_start)
+        if t is not None and not (subjects and (subjects[-1].entry.id in DURATION_CONCEPTS or subjects[-1].entry.measured)):
+            continue  # a time window of an event, attached below
+        if t is not None:
+            consumed_temporal.add(id(t))
+        if not subjects:
+            after = _subject_after(comp, mentions, rec)
+            if after is not None and (after.entry.measured or not unit_table().is_time(comp.unit)):
+                subjects = [after]
+        if not subjects and comp.unit == "years" and re.search(r"\b(?:age[ds]?|old|older|younger|of age)\b", text[max(start, comp.start - 25):min(end, comp.end + 15)], re.IGNORECASE):
+            from nlp.lexicon import get_index  # late: age fallback only
+            age = get_index().get("age")
+            d = Draft(age.label, age, [(comp.start, comp.end)])
+            _apply_comparison(d, comp)
+            drafts.append(d)
+            continue
+        if not subjects:
+            if comp.unit is None and comp.comparator is None:
+                continue  # a bare number ("Appendix 2") is no requirement
+            unattached += 1
+            words = [tok for tok in rec.tokens if start <= tok.start and tok.end <= comp.start][-4:]
+            while words and not words[0].raw[0].isalnum():
+                words.pop(0)
+            lo = words[0].start if words else comp.start
+            d = Draft(text[lo:comp.start].strip(" :,") or text[comp.start:comp.end], None, [(lo, comp.end)])
+            _apply_comparison(d, comp)
+            drafts.append(d)
+            continue
+        for s in subjects:
+            _apply_comparison(by_mention[id(s)], comp)
+
+    for d in drafts:
+        _qualitative(d, text, end)
+
+    # Time windows -> their events.
+    for t in temporals:
+        if id(t) in consumed_temporal:
+            continue
+        before = [d for d in drafts if d.mention is not None and d.mention.end <= t.start]
+        after = [d for d in drafts if d.mention is not None and d.mention.start >= t.end]
+        target = (after[0] if after else before[-1] if before else None) if t.quantity is None else \
+            (before[-1] if before else after[0] if after else None)
+        if target is not None and target.temporal is None:
+            target.temporal = t
+            target.parts.append((t.start, t.end))
+
+    # Negation cues.
+    terms = [x for x in rec.terminators if start <= x.start < end]
+    sex_spans = [d.span for d in drafts if d.entry is not None and d.entry.id == "sex"]
+    for cue in (x for x in rec.negations if start <= x.start and x.end <= end):
+        if _inside(cue.start, cue.end, sex_spans) or _inside(cue.start, cue.end, regions):
+            continue  # "gender is not limited" states no restriction
+        if cue.direction == "FORWARD":
+            scoped = [d for d in drafts if d.anchor >= cue.end and d.entry is not None and d.entry.id != "sex"]
+            first = True
+            for d in scoped:
+                if any(cue.end <= x.start < d.anchor for x in terms):
+                    break
+                if d.comparator is not None and len(text[cue.end:d.anchor].split()) > 3:
+                    break  # a threshold is not negated by a distant cue
+                d.negated = True
+                if first:
+                    d.parts.append((cue.start, d.span[1]))
+                    first = False
+        else:
+            prior = [d for d in drafts if d.mention is not None and d.mention.end <= cue.start and d.entry is not None]
+            if prior and len(text[prior[-1].mention.end:cue.start].split()) <= 3:
+                prior[-1].negated = True
+                prior[-1].parts.append((prior[-1].span[0], cue.end))
+
+    # Exceptions -> the constraints they qualify.
+    for rs, re_ in regions:
+        inner = [m for m in exc_mentions if rs <= m.start and m.end <= re_]
+        inner_comp = next((x for x in comps if rs <= x.value_start < re_), None)
+        cond = next((m for m in inner if m.entry.category in _CONDITION_CATEGORIES), inner[0] if inner else None)
+        label = cond.entry.label if cond else text[rs:re_].strip("() ")
+        exc = ExceptionDraft(cond.entry if cond else None, label, inner_comp, rs, re_)
+        preceding = [d for d in drafts if d.span[0] < rs]
+        targets = []
+        if cond is not None and cond.entry.related:
+            targets = [d for d in preceding if d.entry is not None and d.entry.id in cond.entry.related]
+        if not targets and inner_comp is not None:
+            dim = unit_table().get(inner_comp.unit)
+            targets = [d for d in preceding if d.comparison is not None and (
+                dim is None or (unit_table().get(d.unit) and unit_table().get(d.unit).dimension == dim.dimension))]
+        if not targets and preceding:
+            targets = [max(preceding, key=lambda d: d.span[1])]
+        for d in targets:
+            d.exceptions.append(exc)
+
+    drafts = _dedupe(drafts)
+    drafts.sort(key=lambda d: d.anchor)
+    links = []
+    for a, b in zip(drafts, drafts[1:]):
+        gap = text[min(a.mention.end if a.mention else a.span[1], b.anchor):b.anchor]
+        links.append("or" if OR_WORD.search(gap) and not AND_WORD.search(gap) else "and")
+    logic = "any" if links and all(x == "or" for x in links) else "all"
+    return ClauseResult(drafts, logic, unattached, links)
+
+
+def _dedupe(drafts: list[Draft]) -> list[Draft]:
+    """One constraint per concept per clause: keep the richest mention."""
+    out: list[Draft] = []
+    for d in drafts:
+        same = next((o for o in out if o.entry is not None and d.entry is not None and o.entry.id == d.entry.id
+                     and not (o.comparator and d.comparator)), None)
+        if same is None:
+            out.append(d)
+        elif d.richness() > same.richness():
+            d.negated = d.negated or same.negated
+            out[out.index(same)] = d
+        else:
+            same.negated = same.negated or d.negated
+    return out
