@@ -106,12 +106,21 @@ class Criterion(_Model):
             yield from child.walk()
 
 
+class Section(_Model):
+    """A section or cohort header line ("Exclusion Criteria:", "Donor:")."""
+
+    kind: Literal["inclusion", "exclusion", "cohort"]
+    text: str
+    span: Span
+
+
 class Protocol(_Model):
     trial_id: str
     title: Optional[str] = None
     text: str
     preamble_span: Optional[Span] = None
     criteria: list[Criterion] = Field(default_factory=list)
+    sections: list[Section] = Field(default_factory=list)
 
     def walk(self):
         """Yield every criterion node of the tree, depth first."""

@@ -27,6 +27,7 @@ _RULES: Sequence[tuple[str, str]] = (
     (r"[\u2266\u2a7d]", "\u2264"),
     (r"[\u2267\u2a7e]", "\u2265"),
     (r"\uff05", "%"),
+    (r"[\uff5e\u301c]", "~"),
     (r"[\u200b\u200c\u200d\ufeff]", ""),
 )
 _RULE_RE = re.compile("|".join(f"(?:{p})" for p, _ in _RULES))

@@ -21,6 +21,7 @@ from nlp.grammar.units import unit_table
 from nlp.lexicon import ConceptEntry, Mention
 
 DURATION_CONCEPTS = {"life_expectancy", "age"}
+_AGE_CUE = re.compile(r"\b(?:age[ds]?|old|older|younger|of\s+age|infants?|newborns?|neonates?|born)\b", re.IGNORECASE)
 _QUAL_AFTER = re.compile(r"[ \t]*[-(]?[ \t]*(?P<q>positive|negative|pos\b|neg\b|positivity|negativity|\+(?!\s*\d)|-(?![\w\d])|expression|expressing|overexpression|over-expression)\)?", re.IGNORECASE)
 _QUAL_BEFORE = re.compile(r"(?P<q>positive|negative)\s+(?:for\s+)?$", re.IGNORECASE)
 _CONDITION_CATEGORIES = {"comorbidity", "diagnosis", "disease_status", "reproductive", "biomarker"}
@@ -194,10 +195,7 @@ def _apply_comparison(draft: Draft, comp: Comparison) -> None:
         comparator = c["count_default"]
     if comparator is None:
         comparator = "=="
-    if draft.comparator in (">=", ">") and comparator in ("<=", "<") and unit == draft.unit:
-        draft.comparator, draft.value2 = "between", comp.value
-    else:
-        draft.comparator, draft.value, draft.value2, draft.unit = comparator, comp.value, comp.value2, unit
+    draft.comparator, draft.value, draft.value2, draft.unit = comparator, comp.value, comp.value2, unit
     draft.comparison = comp
     draft.parts.append((comp.start, comp.end))
 
@@ -216,7 +214,9 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
     regions = _exception_regions(rec, start, end, comps, mentions)
     exc_mentions = [m for m in mentions if _inside(m.start, m.end, regions)]
     mentions = [m for m in mentions if not _inside(m.start, m.end, regions)]
-    comps_free = [x for x in comps if not _inside(x.value_start, x.value_end, regions)]
+    # Numbers inside a concept's name ("type 1 diabetes", "7+3") are not thresholds.
+    comps_free = [x for x in comps if not _inside(x.value_start, x.value_end, regions)
+                  and not any(m.start <= x.value_start and x.value_end <= m.end for m in mentions)]
 
     # Anchors of time windows ("after CR", "prior to enrollment") are not constraints.
     anchor_spans = []
@@ -271,13 +271,19 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
     window_of = {t.quantity.value_start: t for t in temporals if t.quantity is not None}
     for comp in comps_free:
         subjects = _subject_before(comp, mentions, text)
+        follower = _subject_after(comp, mentions, rec)
+        if follower is not None and follower.entry.measured and len(text[comp.end:follower.start].split()) <= 1 \
+                and (not subjects or by_mention[id(subjects[-1])].comparison is not None):
+            subjects = [follower]  # value first: ">= 140 mmHg SBP and/or >= 90 mmHg DBP"
         if comp.comparator is None and comp.unit is None:
             # A bare number counts only right after its subject ("ECOG 2", "KPS of 70").
             near = subjects and len(text[subjects[-1].end:comp.start].split()) <= 2
             if not near or by_mention[id(subjects[-1])].comparison is not None:
                 continue
         t = window_of.get(comp.value_start)
-        if t is not None and not (subjects and (subjects[-1].entry.id in DURATION_CONCEPTS or subjects[-1].entry.measured)):
+        age_cue = unit_table().is_time(comp.unit) and not subjects and _AGE_CUE.search(
+            text[max(start, comp.start - 25):min(end, comp.end + 15)])
+        if t is not None and not age_cue and not (subjects and subjects[-1].entry.id in DURATION_CONCEPTS):
             continue  # a time window of an event, attached below
         if t is not None:
             consumed_temporal.add(id(t))
@@ -285,7 +291,7 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
             after = _subject_after(comp, mentions, rec)
             if after is not None and (after.entry.measured or not unit_table().is_time(comp.unit)):
                 subjects = [after]
-        if not subjects and comp.unit == "years" and re.search(r"\b(?:age[ds]?|old|older|younger|of age)\b", text[max(start, comp.start - 25):min(end, comp.end + 15)], re.IGNORECASE):
+        if not subjects and age_cue:
             from nlp.lexicon import get_index  # late: age fallback only
             age = get_index().get("age")
             d = Draft(age.label, age, [(comp.start, comp.end)])
@@ -297,15 +303,19 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
                 continue  # a bare number ("Appendix 2") is no requirement
             unattached += 1
             words = [tok for tok in rec.tokens if start <= tok.start and tok.end <= comp.start][-4:]
-            while words and not words[0].raw[0].isalnum():
-                words.pop(0)
+            cut = max((k for k, tok in enumerate(words) if not tok.raw[0].isalnum()), default=-1)
+            words = words[cut + 1:]
             lo = words[0].start if words else comp.start
             d = Draft(text[lo:comp.start].strip(" :,") or text[comp.start:comp.end], None, [(lo, comp.end)])
             _apply_comparison(d, comp)
             drafts.append(d)
             continue
         for s in subjects:
-            _apply_comparison(by_mention[id(s)], comp)
+            d = by_mention[id(s)]
+            if d.comparison is not None:  # a second threshold on the same concept ("> 18 and < 75")
+                d = Draft(s.entry.label, s.entry, [(s.start, s.end)], s, negated=d.negated)
+                drafts.append(d)
+            _apply_comparison(d, comp)
 
     for d in drafts:
         _qualitative(d, text, end)
@@ -321,6 +331,16 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
         if target is not None and target.temporal is None:
             target.temporal = t
             target.parts.append((t.start, t.end))
+        elif target is None and t.quantity is not None:
+            # A window with no known event ("surgery-free interval within 4 weeks"): keep it, unnamed.
+            words = [tok for tok in rec.tokens if start <= tok.start and tok.end <= t.start][-5:]
+            cut = max((k for k, tok in enumerate(words) if not tok.raw[0].isalnum()), default=-1)
+            words = words[cut + 1:]
+            lo = words[0].start if words else t.start
+            label = text[lo:t.start].strip(" :,") or "event"
+            d = Draft(label, None, [(lo, t.end)], temporal=t)
+            drafts.append(d)
+            unattached += 1
 
     # Negation cues.
     terms = [x for x in rec.terminators if start <= x.start < end]

@@ -14,7 +14,7 @@ from nlp.criteria.recognize import recognize
 from nlp.criteria.tree import build_outline
 from nlp.grammar.units import unit_table
 from nlp.lexicon import ConceptIndex
-from nlp.schema import Code, Concept, Constraint, Criterion, ExceptionClause, Protocol, Temporal
+from nlp.schema import Code, Concept, Constraint, Criterion, ExceptionClause, Protocol, Section, Temporal
 from nlp.text import NormalizedText, normalize, trim_span
 
 _ROMAN = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv"]
@@ -117,4 +117,8 @@ def parse_protocol(text: str, trial_id: str = "protocol", title: Optional[str] =
     if title is None and preamble is not None:
         first_line = text[preamble[0]:preamble[1]].split("\n", 1)[0].strip()
         title = first_line or None
-    return Protocol(trial_id=trial_id, title=title, text=text, preamble_span=preamble, criteria=criteria)
+    sections = []
+    for hs, he, kind in outline.headers:
+        s, e = conv.span(hs, he)
+        sections.append(Section(kind=kind, text=text[s:e], span=(s, e)))
+    return Protocol(trial_id=trial_id, title=title, text=text, preamble_span=preamble, criteria=criteria, sections=sections)

@@ -216,6 +216,8 @@ def split_lines(text: str) -> list[Line]:
             content = marker.end
             while content < ve and text[content] in " \t":
                 content += 1
+            if not any(ch.isalnum() for ch in text[content:ve]):
+                continue  # a stray bullet or dash alone
             line = Line(vs, ve, content, vs - s, marker, physical_line=index, inline=k > 0)
             kind, section = _classify_header(text[content:ve])
             if kind:

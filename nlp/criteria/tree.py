@@ -54,7 +54,7 @@ class Outline:
     """The result of segmentation: preamble, header spans and the item forest."""
 
     preamble: Optional[tuple[int, int]]
-    headers: list[tuple[int, int]]
+    headers: list[tuple[int, int, str]]  # start, end, inclusion|exclusion|cohort
     roots: list[RawNode]
 
 
@@ -121,13 +121,13 @@ def build_outline(text: str) -> Outline:
     for line in lines[first_item:]:
         if line.kind == "header":
             section, cohort = line.section, None
-            headers.append((line.start, line.end))
+            headers.append((line.start, line.end, line.section))
             stack[:] = [Level(set(), 0, 0, roots, None)]
             prev = None
             continue
         if line.kind == "cohort":
             cohort = text[line.content_start:line.end].rstrip(": ").strip()
-            headers.append((line.start, line.end))
+            headers.append((line.start, line.end, "cohort"))
             stack[:] = [Level(set(), 0, 0, roots, None)]
             prev = None
             continue

@@ -19,6 +19,24 @@ from nlp.grammar.numbers import NumberMention, find_numbers
 from nlp.grammar.units import unit_table
 
 
+_PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?(?![\d.])")
+_ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
+_ROMAN = re.compile(r"(?<![A-Za-z0-9])(?P<r>I{1,3}|IV|VI?)(?![A-Za-z0-9])")
+_ROMAN_CONTEXT = re.compile(r"(?:\b(?:grade|grades|class|classes|stage|stages|level|levels|type|phase|NYHA|ASA|tier|category|classification|functional)|[<>≤≥=])\s*$", re.IGNORECASE)
+_ROMAN_RANGE = re.compile(r"\s*(?:-|to|or|and|through)\s*(?:I{1,3}|IV|VI?)(?![A-Za-z0-9])")
+
+
+def find_roman(text: str) -> list[NumberMention]:
+    """Roman numerals used as numbers: after grade/class/stage/NYHA..., or in ranges "I-III"."""
+    out = []
+    for m in _ROMAN.finditer(text):
+        before = text[max(0, m.start() - 30):m.start()]
+        prev_roman = out and out[-1].end >= m.start() - 9
+        if _ROMAN_CONTEXT.search(before) or _ROMAN_RANGE.match(text, m.end()) or prev_roman:
+            out.append(NumberMention(float(_ROMAN_VALUES[m.group("r")]), m.start(), m.end(), is_word=True))
+    return out
+
+
 @dataclass(frozen=True)
 class Comparison:
     comparator: Optional[str]  # > >= < <= == between, or None for a bare quantity
@@ -36,6 +54,35 @@ class Comparison:
     @property
     def is_uln(self) -> bool:
         return self.unit == "x ULN"
+
+
+def _required_literal(fragment: str) -> str:
+    """The longest plain run of a phrase fragment that every match must contain (lowercase).
+
+    Text inside groups or classes, escaped characters and quantified last characters
+    are skipped, so the run is a true necessary substring of any match.
+    """
+    runs, current, depth, i = [], "", 0, 0
+    while i < len(fragment):
+        ch = fragment[i]
+        if ch == "\\":
+            runs.append(current)
+            current, i = "", i + 2
+            continue
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth == 0 and ch in "?*" and current:
+            current = current[:-1]  # the quantified character is optional
+        if depth == 0 and not ch.isspace() and ch not in "()[]?*+|{}^$.\\":
+            current += ch
+        else:
+            runs.append(current)
+            current = ""
+        i += 1
+    runs.append(current)
+    return max(runs, key=len).lower()
 
 
 def _phrase_regex(phrases: list[str]) -> str:
@@ -61,6 +108,7 @@ class _Grammar:
     prefix_ops: dict[str, str]
     suffix_ops: dict[str, str]
     bare_uln: re.Pattern
+    prefix_literals: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -80,7 +128,8 @@ def grammar() -> _Grammar:
     # Longest phrase wins: alternatives are tried op by op, so sort within a combined
     # alternation by searching each op group and keeping the longest match.
     prefix = re.compile(r"(?:" + "|".join(prefix_alts) + r")\s*:?\s*" + fillers + r"$", re.IGNORECASE)
-    suffix = re.compile(r"[ \t]*\(?[ \t]*(?:" + "|".join(suffix_alts) + r")\)?", re.IGNORECASE)
+    # "6 months and younger than 18 years": the suffix belongs to the next comparison.
+    suffix = re.compile(r"[ \t]*\(?[ \t]*(?:" + "|".join(suffix_alts) + r")\)?(?!\s*than\b)", re.IGNORECASE)
     seps = [s for s in spec["range_separators"] if s != "/"]
     range_sep = re.compile(r"[ \t]*(?P<sep>" + _phrase_regex(seps) + r")[ \t]*", re.IGNORECASE)
     range_prefix = re.compile(r"(?:" + _phrase_regex(spec["range_prefix"]) + r")\s*:?\s*(?:(?:the|age|ages|of)\s+)*$", re.IGNORECASE)
@@ -88,11 +137,20 @@ def grammar() -> _Grammar:
     exclusive = re.compile(r"[ \t]*[,(]?[ \t]*(?:" + _phrase_regex(spec["exclusive_markers"]) + r")[ \t]*\)?", re.IGNORECASE)
     uln_words = r"(?:the\s+)?(?:(?:institutional|local|laboratory)\s+)?(?:ULN|upper\s+limits?\s+of\s+(?:the\s+)?normal(?:\s+range)?|upper\s+normal\s+limits?|the\s+normal\s+upper\s+limit)\b"
     bare_uln = re.compile(r"(?P<op>" + "|".join(prefix_alts) + r")\s*" + uln_words, re.IGNORECASE)
-    return _Grammar(prefix, suffix, range_sep, range_prefix, inclusive, exclusive, prefix_groups, suffix_groups, bare_uln)
+    # A cheap necessary condition for the (costly, end-anchored) prefix search: some
+    # phrase's required literal occurs in the window. Notes have many numbers and few comparators.
+    literals = tuple(sorted({_required_literal(p) for phrases in spec["prefix"].values() for p in phrases}))
+    if "" in literals:
+        literals = ()  # a phrase without a required literal: no prefilter
+    return _Grammar(prefix, suffix, range_sep, range_prefix, inclusive, exclusive, prefix_groups, suffix_groups, bare_uln, literals)
 
 
 def _prefix_op(text: str, start: int, g: _Grammar) -> tuple[Optional[str], Optional[int]]:
     window_start = max(0, start - 60)
+    if g.prefix_literals:
+        window = text[window_start:start].lower()
+        if not any(lit in window for lit in g.prefix_literals):
+            return None, None
     # The pattern is anchored at the window's end, so the leftmost match is the
     # longest phrase ("no more than" rather than "more than").
     m = g.prefix.search(text[window_start:start])
@@ -108,7 +166,7 @@ def find_comparisons(text: str, numbers: Optional[list[NumberMention]] = None) -
     """All comparisons and quantities in ``text``, in order, non-overlapping."""
     g = grammar()
     units = unit_table()
-    nums = numbers if numbers is not None else find_numbers(text)
+    nums = numbers if numbers is not None else sorted(find_numbers(text) + find_roman(text), key=lambda x: x.start)
     out: list[Comparison] = []
     consumed = -1
     for i, n in enumerate(nums):
@@ -118,13 +176,22 @@ def find_comparisons(text: str, numbers: Optional[list[NumberMention]] = None) -
         pos = unit1.end if unit1 else n.end
         value2, unit, unit_start = None, unit1, (unit1.start if unit1 else None)
         value_end = n.end
-        rm = g.range_sep.match(text, pos)
-        if rm and i + 1 < len(nums) and nums[i + 1].start == rm.end():
+        inner = g.inclusive.match(text, pos) or g.exclusive.match(text, pos)
+        range_pos = inner.end() if inner else pos  # "between 50kg (inclusive) and 90kg"
+        rm = g.range_sep.match(text, range_pos)
+        second = None
+        if rm:
+            if i + 1 < len(nums) and nums[i + 1].start == rm.end():
+                second = nums[i + 1]
+            else:  # a number glued to a unit word ("8yr-18yrs") is still the range's end
+                dm = _PLAIN_NUMBER.match(text, rm.end())
+                if dm:
+                    second = NumberMention(float(dm.group(0)), dm.start(), dm.end())
+        if second is not None:
             sep = rm.group("sep").lower()
             before = text[max(0, n.start - 40):n.start]
             has_between = bool(g.range_prefix.search(before))
             if sep != "and" or has_between:
-                second = nums[i + 1]
                 unit2 = units.match_at(text, second.end)
                 if unit2 is None or unit1 is None or unit2.unit.dimension == unit1.unit.dimension:
                     value2 = second.value
@@ -179,7 +246,10 @@ def find_comparisons(text: str, numbers: Optional[list[NumberMention]] = None) -
 
 def _bare_uln(text: str, found: list[Comparison], g: _Grammar) -> list[Comparison]:
     """"≤ ULN" and "< upper limit of normal" with no number mean 1 × ULN."""
-    extra = []
+    extra: list[Comparison] = []
+    lowered = text.lower()
+    if "uln" not in lowered and "upper" not in lowered:  # every ULN phrase has one of them
+        return extra
     for m in g.bare_uln.finditer(text):
         if any(c.start < m.end() and m.start() < c.end for c in found):
             continue

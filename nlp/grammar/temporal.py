@@ -49,6 +49,9 @@ def _grammar() -> _TemporalGrammar:
     for i, (op, phrases) in enumerate(spec["window_prefix"].items()):
         groups[f"w{i}"] = op
         alts.append(f"(?P<w{i}>{_phrase_regex(phrases)})")
+    # "for more than 3 years", "lasting 6 weeks": a duration; the quantity's own comparator holds.
+    groups["wdur"] = "dur"
+    alts.append(r"(?P<wdur>(?<![A-Za-z])(?:for|lasting|duration\s+of|for\s+a\s+(?:period|duration)\s+of)(?![A-Za-z]))")
     # "after 12 months" reads as "more than 12 months (after the anchor)"
     groups["wafter"] = ">"
     alts.append(r"(?P<wafter>(?<![A-Za-z])(?:after|beyond|later\s+than)(?![A-Za-z]))")
@@ -115,6 +118,8 @@ def find_temporals(text: str, comparisons: Optional[list[Comparison]] = None) ->
         start = c.start
         if pm:
             window_op = next(op for name, op in g.prefix_ops.items() if pm.group(name))
+            if window_op == "dur":
+                window_op = c.comparator or ">="
             start = max(0, head - 50) + pm.start()
         rm = g.relation.match(text, c.end)
         relation, anchor, end = None, None, c.end

@@ -50,6 +50,8 @@ class UnitTable:
     def match_at(self, text: str, pos: int) -> Optional[UnitMatch]:
         """Match a unit starting at ``pos`` (leading spaces allowed)."""
         m = self._regex.match(text, pos)
+        if not m and text[pos:pos + 1] == "-" and text[pos + 1:pos + 3].isalpha():
+            m = self._regex.match(text, pos + 1)  # "6-month", "12-mo"
         if not m:
             return None
         group = m.lastgroup
