@@ -58,6 +58,7 @@ class Temporal(_Model):
     unit: Optional[str] = None
     days: Optional[float] = None
     anchor: Optional[str] = None
+    relation: Optional[Literal["before", "after"]] = None
     text: Optional[str] = None
     span: Optional[Span] = None
 

@@ -145,6 +145,9 @@ class Builder:
         node.lead_text_end = span[1]
         node.category = _category_of(res.drafts)  # before restated concepts leave
         restated = set().union(*(k.subtree_ids() for k in kids)) if kids else set()
+        # A lead-in concept the children specify ("cardiac conditions:" over MI, CHF) is restated too.
+        index = self.rec.index
+        restated |= {a for cid in list(restated) for a in index.ancestors(cid)}
         node.drafts = [d for d in res.drafts if d.entry is None or d.entry.id not in restated]
         child_logic = self._children_logic(self.text[span[0]:span[1]], kids, ancestors + node.disjunctions)
         return self._attach(node, kids, child_logic, own_logic="all")

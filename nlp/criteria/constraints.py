@@ -401,12 +401,16 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
     out: list[Draft] = []
     for d in drafts:
         same = next((o for o in out if o.entry is not None and d.entry is not None and o.entry.id == d.entry.id
-                     and not (o.comparator and d.comparator)), None)
+                     and not (o.comparator and d.comparator) and not (o.temporal and d.temporal)), None)
         if same is None:
             out.append(d)
-        elif d.richness() > same.richness():
-            d.negated = d.negated or same.negated
-            out[out.index(same)] = d
-        else:
-            same.negated = same.negated or d.negated
+            continue
+        keep, lose = (d, same) if d.richness() > same.richness() else (same, d)
+        keep.negated = keep.negated or lose.negated
+        if keep.temporal is None and lose.temporal is not None:  # keep what the other mention knew
+            keep.temporal = lose.temporal
+            keep.parts.append((lose.temporal.start, lose.temporal.end))
+        if not keep.exceptions:
+            keep.exceptions = lose.exceptions
+        out[out.index(same)] = keep
     return out

@@ -53,7 +53,7 @@ class _Converter:
             t = d.temporal
             ts, te = self.span(t.start, t.end)
             temporal = Temporal(comparator=t.comparator, value=t.value, value2=t.value2, unit=t.unit, days=t.days,
-                                anchor=t.anchor, text=self.norm.original[ts:te], span=(ts, te))
+                                anchor=t.anchor, relation=t.relation, text=self.norm.original[ts:te], span=(ts, te))
         exceptions = []
         for x in d.exceptions:
             xs, xe = self.span(x.start, x.end)

@@ -32,6 +32,7 @@ class Recognized:
     """Everything found in one normalized text, all in normalized offsets."""
 
     text: str
+    index: ConceptIndex
     tokens: list[Token]
     mentions: list[Mention]
     comparisons: list[Comparison]
@@ -86,6 +87,14 @@ def _coordination(index: ConceptIndex, text: str, tokens: list[Token], mentions:
     taken = {k for m in mentions for k in range(m.token_start, m.token_end)}
     extra = []
     for m in mentions:
+        j = m.token_end
+        # Right ellipsis: "hepatitis B or C" also mentions "hepatitis C".
+        if j + 1 < len(tokens) and tokens[j].norm in ("or", "and", "/") and (j + 1) not in taken and m.token_end - m.token_start >= 2:
+            word = tokens[j + 1]
+            phrase = " ".join([t.raw for t in tokens[m.token_start:j - 1]] + [word.raw])
+            entry = index.lookup(phrase)
+            if entry is not None and entry.id != m.entry.id:
+                extra.append(Mention(word.start, word.end, text[word.start:word.end], entry, "coordination", 0.9, j + 1, j + 2))
         i = m.token_start
         if m.token_end - i < 2 or i < 2:
             continue
@@ -147,4 +156,4 @@ def recognize(text: str, index: Optional[ConceptIndex] = None, fuzzy: bool = Tru
     negations.sort(key=lambda c: c.start)
     term = rules["TERMINATE"]
     terminators = [Cue(m.start(), m.end(), "TERMINATE") for m in term.finditer(text)] if term else []
-    return Recognized(text, tokens, mentions, comparisons, temporals, negations, terminators)
+    return Recognized(text, index, tokens, mentions, comparisons, temporals, negations, terminators)

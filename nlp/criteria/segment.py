@@ -166,6 +166,10 @@ def _inline_cuts(text: str, start: int, end: int, next_line_marker: Optional[Mar
         bullets = [start + m.start("b") for m in _INLINE_BULLET.finditer(segment)]
         if len(bullets) >= 2:
             cuts.update(bullets)
+    else:
+        bullets = [start + m.start("b") for m in _INLINE_BULLET.finditer(segment)]
+        if len(bullets) >= 3:  # "Inclusion Criteria: - Age >= 18 - ECOG 0-1 - ..."
+            cuts.update(bullets)
     return sorted(c for c in cuts if start < c < end)
 
 

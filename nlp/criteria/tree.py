@@ -135,6 +135,11 @@ def build_outline(text: str) -> Outline:
         if m.style == "none" and prev is not None and _is_continuation(text, prev, line):
             prev.own_end = line.end
             continue
+        if m.style.startswith("alpha") and m.label in ("i", "v", "x"):
+            # "i." is a roman numeral unless an alphabetic list has just reached "h."
+            letters = any(s.startswith("alpha") and lvl.count == m.value - 1 for lvl in stack for s in lvl.styles)
+            if not letters:
+                m = Marker("roman" + m.style[-1], {"i": 1, "v": 5, "x": 10}[m.label], m.label, m.start, m.end)
         node = RawNode(line.content_start, line.end, m, section, cohort, line.indent)
         style = m.style
         if m.style == "none" and _is_group(text, line):
@@ -188,7 +193,7 @@ def build_outline(text: str) -> Outline:
                 if style == "none" and same_level > 0 and line.indent <= stack[0].indent:
                     same_level = 0 if "none" in stack[0].styles else same_level
                 add_at(same_level, node, style)
-            elif prev is not None and (line.indent > stack[-1].indent or (style != "none" and stack[-1].styles - {"none", "group"})):
+            elif prev is not None and line.indent > prev.indent:
                 push_child(prev, node, style)
             else:
                 add_at(0 if style == "none" else len(stack) - 1, node, style)

@@ -16,6 +16,7 @@ from typing import Optional
 
 from nlp.data import load_json
 from nlp.grammar.numbers import NumberMention, find_numbers
+from nlp.grammar.prefilter import PrefixFilter, build_prefix_filter
 from nlp.grammar.units import unit_table
 
 
@@ -37,6 +38,10 @@ def find_roman(text: str) -> list[NumberMention]:
     return out
 
 
+# Words allowed between a prefix phrase and its number ("at least the age of 18").
+_FILLERS = ("of", "the", "a", "an", "to", "age", "aged", "at", "be", "is", "approximately", "about", "around")
+
+
 @dataclass(frozen=True)
 class Comparison:
     comparator: Optional[str]  # > >= < <= == between, or None for a bare quantity
@@ -54,35 +59,6 @@ class Comparison:
     @property
     def is_uln(self) -> bool:
         return self.unit == "x ULN"
-
-
-def _required_literal(fragment: str) -> str:
-    """The longest plain run of a phrase fragment that every match must contain (lowercase).
-
-    Text inside groups or classes, escaped characters and quantified last characters
-    are skipped, so the run is a true necessary substring of any match.
-    """
-    runs, current, depth, i = [], "", 0, 0
-    while i < len(fragment):
-        ch = fragment[i]
-        if ch == "\\":
-            runs.append(current)
-            current, i = "", i + 2
-            continue
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif depth == 0 and ch in "?*" and current:
-            current = current[:-1]  # the quantified character is optional
-        if depth == 0 and not ch.isspace() and ch not in "()[]?*+|{}^$.\\":
-            current += ch
-        else:
-            runs.append(current)
-            current = ""
-        i += 1
-    runs.append(current)
-    return max(runs, key=len).lower()
 
 
 def _phrase_regex(phrases: list[str]) -> str:
@@ -108,7 +84,7 @@ class _Grammar:
     prefix_ops: dict[str, str]
     suffix_ops: dict[str, str]
     bare_uln: re.Pattern
-    prefix_literals: tuple[str, ...] = ()
+    prefix_filter: Optional[PrefixFilter] = None
 
 
 @lru_cache(maxsize=1)
@@ -124,7 +100,7 @@ def grammar() -> _Grammar:
         if phrases:
             suffix_groups[f"s{i}"] = op
             suffix_alts.append(f"(?P<s{i}>{_phrase_regex(phrases)})")
-    fillers = r"(?:(?:of|the|a|an|to|age|aged|at|be|is|approximately|about|around)\s+)*"
+    fillers = r"(?:(?:" + "|".join(_FILLERS) + r")\s+)*"
     # Longest phrase wins: alternatives are tried op by op, so sort within a combined
     # alternation by searching each op group and keeping the longest match.
     prefix = re.compile(r"(?:" + "|".join(prefix_alts) + r")\s*:?\s*" + fillers + r"$", re.IGNORECASE)
@@ -137,20 +113,15 @@ def grammar() -> _Grammar:
     exclusive = re.compile(r"[ \t]*[,(]?[ \t]*(?:" + _phrase_regex(spec["exclusive_markers"]) + r")[ \t]*\)?", re.IGNORECASE)
     uln_words = r"(?:the\s+)?(?:(?:institutional|local|laboratory)\s+)?(?:ULN|upper\s+limits?\s+of\s+(?:the\s+)?normal(?:\s+range)?|upper\s+normal\s+limits?|the\s+normal\s+upper\s+limit)\b"
     bare_uln = re.compile(r"(?P<op>" + "|".join(prefix_alts) + r")\s*" + uln_words, re.IGNORECASE)
-    # A cheap necessary condition for the (costly, end-anchored) prefix search: some
-    # phrase's required literal occurs in the window. Notes have many numbers and few comparators.
-    literals = tuple(sorted({_required_literal(p) for phrases in spec["prefix"].values() for p in phrases}))
-    if "" in literals:
-        literals = ()  # a phrase without a required literal: no prefilter
-    return _Grammar(prefix, suffix, range_sep, range_prefix, inclusive, exclusive, prefix_groups, suffix_groups, bare_uln, literals)
+    # An exact pre-check for the costly end-anchored prefix search (see prefilter.py).
+    prefix_filter = build_prefix_filter([p for phrases in spec["prefix"].values() for p in phrases], _FILLERS)
+    return _Grammar(prefix, suffix, range_sep, range_prefix, inclusive, exclusive, prefix_groups, suffix_groups, bare_uln, prefix_filter)
 
 
 def _prefix_op(text: str, start: int, g: _Grammar) -> tuple[Optional[str], Optional[int]]:
     window_start = max(0, start - 60)
-    if g.prefix_literals:
-        window = text[window_start:start].lower()
-        if not any(lit in window for lit in g.prefix_literals):
-            return None, None
+    if g.prefix_filter is not None and not g.prefix_filter.may_match(text[window_start:start]):
+        return None, None
     # The pattern is anchored at the window's end, so the leftmost match is the
     # longest phrase ("no more than" rather than "more than").
     m = g.prefix.search(text[window_start:start])

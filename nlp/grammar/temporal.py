@@ -112,15 +112,16 @@ def find_temporals(text: str, comparisons: Optional[list[Comparison]] = None) ->
     for c in comps:
         if not units.is_time(c.unit):
             continue
-        head = c.op_start if c.op_start is not None else c.value_start
-        pm = g.prefix.search(text[max(0, head - 50):head])
+        # The window phrase may be the comparison's own operator ("within 5 years").
+        head = c.value_start
+        pm = g.prefix.search(text[max(0, head - 60):head])
         window_op = None
         start = c.start
         if pm:
             window_op = next(op for name, op in g.prefix_ops.items() if pm.group(name))
             if window_op == "dur":
                 window_op = c.comparator or ">="
-            start = max(0, head - 50) + pm.start()
+            start = min(max(0, head - 60) + pm.start(), c.start)
         rm = g.relation.match(text, c.end)
         relation, anchor, end = None, None, c.end
         if rm:

@@ -1,0 +1,1 @@
+"""Readers and writers: protocols, notes, results (one home for input and output formats)."""

@@ -1,0 +1,1 @@
+"""Human-readable views of criteria and results: text summaries, tables, HTML."""
