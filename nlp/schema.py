@@ -86,6 +86,7 @@ class Constraint(_Model):
     exceptions: list[ExceptionClause] = Field(default_factory=list)
     text: str
     span: Span
+    concept_span: Optional[Span] = None  # the concept mention alone (added field)
 
 
 class Criterion(_Model):

@@ -65,9 +65,10 @@ class _Converter:
                 comparator=(comp.comparator or "==") if comp else None, value=comp.value if comp else None,
                 value2=comp.value2 if comp else None, unit=comp.unit if comp else None,
                 text=self.norm.original[xs:xe], span=(xs, xe)))
+        concept_span = self.span(d.mention.start, d.mention.end) if d.mention is not None else None
         return Constraint(concept=self.concept(d.entry, d.label), negated=d.negated, comparator=d.comparator,
                           value=d.value, value2=d.value2, unit=d.unit, temporal=temporal, exceptions=exceptions,
-                          text=self.norm.original[s:e], span=(s, e))
+                          text=self.norm.original[s:e], span=(s, e), concept_span=concept_span)
 
     def criterion(self, node: Node) -> Criterion:
         s, e = self.span(node.start, node.end)
