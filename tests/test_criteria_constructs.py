@@ -237,3 +237,15 @@ def test_concept_codes_and_domains():
 def test_fuzzy_near_miss_is_recognized():
     c = only("Inclusion Criteria:\n- Alanine aminotransferease ≤ 3 x ULN", "alanine aminotransferase")
     assert (c.comparator, c.value) == ("<=", 3)
+
+
+def test_or_run_becomes_an_any_child_and_window_covers_the_list():
+    p = parse_protocol("Inclusion Criteria:\n- Relapsed or refractory AML")
+    node = p.criteria[0]
+    assert node.logic == "all" and [c.concept.label for c in node.constraints] == ["acute myeloid leukemia"]
+    assert node.children[0].logic == "any"
+    assert [c.concept.label for c in node.children[0].constraints] == ["relapse", "refractory disease"]
+    p = parse_protocol("Exclusion Criteria:\n- History of myocardial infarction or stroke within 6 months")
+    node = p.criteria[0]
+    assert node.logic == "any" and len(node.constraints) == 2
+    assert all(c.temporal and c.temporal.days == 182.5 for c in node.constraints)

@@ -193,9 +193,9 @@ def test_biomarker_positive_and_negative():
 
 def test_any_logic_and_score_ranking():
     text = "Inclusion Criteria:\n- Relapsed or refractory AML\n- ECOG 0-2"
-    eligible = run(text, [fact("relapse"), fact("ecog", 1)])
-    review = run(text, [fact("relapse")])
-    ineligible = run(text, [fact("relapse"), fact("ecog", 3)])
+    eligible = run(text, [fact("aml"), fact("relapse"), fact("ecog", 1)])
+    review = run(text, [fact("aml"), fact("relapse")])
+    ineligible = run(text, [fact("aml"), fact("relapse"), fact("ecog", 3)])
     assert [eligible.verdict, review.verdict, ineligible.verdict] == ["eligible", "needs_review", "ineligible"]
     assert eligible.score > review.score > ineligible.score
     assert all(0 <= r.score <= 1 for r in (eligible, review, ineligible))

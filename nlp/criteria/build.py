@@ -112,7 +112,30 @@ class Builder:
             parts = self._split(raw, span, res)
             if parts:
                 node.children, node.drafts, node.logic = parts, [], "all"
+                return node
+        if "or" in res.links and "and" in res.links:
+            self._or_runs(raw, node, res)
         return node
+
+    def _or_runs(self, raw: RawNode, node: Node, res: ClauseResult) -> None:
+        """'Relapsed or refractory AML': the or-linked run becomes an 'any' child of an 'all' node."""
+        runs, current = [], [res.drafts[0]]
+        for link, draft in zip(res.links, res.drafts[1:]):
+            if link == "or":
+                current.append(draft)
+            else:
+                runs.append(current)
+                current = [draft]
+        runs.append(current)
+        own, kids = [], []
+        for run in runs:
+            if len(run) == 1:
+                own.extend(run)
+                continue
+            start = min(d.span[0] for d in run)
+            end = max(d.span[1] for d in run)
+            kids.append(Node(start, end, raw.kind, raw.cohort, "any", run))
+        node.drafts, node.children, node.logic = own, kids, "all"
 
     def _split(self, raw: RawNode, span, res: ClauseResult) -> list[Node]:
         """Several complete requirements in one clause become children."""

@@ -331,6 +331,15 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
         if target is not None and target.temporal is None:
             target.temporal = t
             target.parts.append((t.start, t.end))
+            if t.quantity is not None and before and target is before[-1]:
+                # "myocardial infarction or stroke within 6 months": the window covers the whole list
+                chain = [d for d in before[:-1] if d.temporal is None]
+                head = target
+                for d in reversed(chain):
+                    if not re.fullmatch(r"\s*(?:,|and|or|/|and/or)?\s*(?:,|and|or)?\s*", text[d.mention.end:head.mention.start], re.IGNORECASE):
+                        break
+                    d.temporal = t
+                    head = d
         elif target is None and t.quantity is not None:
             # A window with no known event ("surgery-free interval within 4 weeks"): keep it, unnamed.
             words = [tok for tok in rec.tokens if start <= tok.start and tok.end <= t.start][-5:]

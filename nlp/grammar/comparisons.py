@@ -85,6 +85,7 @@ class _Grammar:
     suffix_ops: dict[str, str]
     bare_uln: re.Pattern
     prefix_filter: Optional[PrefixFilter] = None
+    range_prefix_filter: Optional[PrefixFilter] = None
 
 
 @lru_cache(maxsize=1)
@@ -115,7 +116,16 @@ def grammar() -> _Grammar:
     bare_uln = re.compile(r"(?P<op>" + "|".join(prefix_alts) + r")\s*" + uln_words, re.IGNORECASE)
     # An exact pre-check for the costly end-anchored prefix search (see prefilter.py).
     prefix_filter = build_prefix_filter([p for phrases in spec["prefix"].values() for p in phrases], _FILLERS)
-    return _Grammar(prefix, suffix, range_sep, range_prefix, inclusive, exclusive, prefix_groups, suffix_groups, bare_uln, prefix_filter)
+    range_prefix_filter = build_prefix_filter(spec["range_prefix"], ("the", "age", "ages", "of"))
+    return _Grammar(prefix, suffix, range_sep, range_prefix, inclusive, exclusive, prefix_groups, suffix_groups, bare_uln,
+                    prefix_filter, range_prefix_filter)
+
+
+def _range_prefix(before: str, g: _Grammar) -> Optional[re.Match]:
+    """"between"/"from"/"aged" right before a number (pre-checked cheaply, see prefilter.py)."""
+    if g.range_prefix_filter is not None and not g.range_prefix_filter.may_match(before):
+        return None
+    return g.range_prefix.search(before)
 
 
 def _prefix_op(text: str, start: int, g: _Grammar) -> tuple[Optional[str], Optional[int]]:
@@ -161,7 +171,7 @@ def find_comparisons(text: str, numbers: Optional[list[NumberMention]] = None) -
         if second is not None:
             sep = rm.group("sep").lower()
             before = text[max(0, n.start - 40):n.start]
-            has_between = bool(g.range_prefix.search(before))
+            has_between = bool(_range_prefix(before, g))
             if sep != "and" or has_between:
                 unit2 = units.match_at(text, second.end)
                 if unit2 is None or unit1 is None or unit2.unit.dimension == unit1.unit.dimension:
@@ -195,7 +205,7 @@ def find_comparisons(text: str, numbers: Optional[list[NumberMention]] = None) -
         if value2 is not None:
             comparator = "between"
             before = text[max(0, n.start - 40):n.start]
-            bm = g.range_prefix.search(before)
+            bm = _range_prefix(before, g)
             if bm:
                 op_start = max(0, n.start - 40) + bm.start()
         elif comparator is None and op is not None:

@@ -8,7 +8,7 @@ few string operations, so the costly search only runs when it can succeed.
 
 The check is a necessary condition, never a sufficient one: the cut points are
 every position where ``\\s*:?\\s*(FILLER\\s+)*$`` can start, and a phrase must end
-at one of them with one of its possible last words (or last symbol).
+at one of them with one of its possible last chunks (its text after its last space).
 """
 
 from __future__ import annotations
@@ -23,26 +23,15 @@ _UNSUPPORTED = re.compile(r"[\[\]|*+{}^$]|\\[^.]")
 
 @dataclass(frozen=True)
 class PrefixFilter:
-    """Possible last words (letters) and last symbols of the prefix phrases, and the fillers."""
+    """The possible last chunks of the prefix phrases ("than", "min.", ">="), and the fillers."""
 
-    words: tuple[str, ...]
-    symbols: frozenset[str]
+    tails: tuple[str, ...]
     fillers: tuple[str, ...]
 
     def may_match(self, window: str) -> bool:
         """False only when no prefix phrase can end right before the window's end."""
         low = window.lower()
-        for p in _cut_points(low, self.fillers):
-            if p == 0:
-                continue
-            last = low[p - 1]
-            if last.isalpha():
-                head = low[:p]
-                if any(head.endswith(w) for w in self.words):
-                    return True
-            elif last in self.symbols:
-                return True
-        return False
+        return any(p and low.endswith(self.tails, 0, p) for p in _cut_points(low, self.fillers))
 
 
 def _variants(fragment: str) -> list[str]:
@@ -61,7 +50,7 @@ def _variants(fragment: str) -> list[str]:
 
 def build_prefix_filter(phrases: Iterable[str], fillers: Iterable[str]) -> Optional[PrefixFilter]:
     """The filter for these phrase fragments, or None when a fragment uses syntax it cannot read."""
-    words, symbols = set(), set()
+    tails = set()
     for phrase in phrases:
         # Spaces never end a phrase's match (it ends in a word or a symbol), so \s+ and \s*
         # can both read as one space here.
@@ -69,14 +58,11 @@ def build_prefix_filter(phrases: Iterable[str], fillers: Iterable[str]) -> Optio
         if _UNSUPPORTED.search(phrase):
             return None
         for variant in _variants(phrase):
-            variant = variant.rstrip().lower()
-            if not variant:
+            chunks = variant.lower().split()
+            if not chunks:
                 return None
-            if variant[-1].isalpha():
-                words.add(re.search(r"[^\W\d_]+$", variant).group(0))
-            else:
-                symbols.add(variant[-1])
-    return PrefixFilter(tuple(sorted(words)), frozenset(symbols), tuple(f.lower() for f in fillers))
+            tails.add(chunks[-1])  # no space inside: a literal suffix of every such match
+    return PrefixFilter(tuple(sorted(tails)), tuple(f.lower() for f in fillers))
 
 
 def _cut_points(low: str, fillers: tuple[str, ...]) -> list[int]:
@@ -90,9 +76,8 @@ def _cut_points(low: str, fillers: tuple[str, ...]) -> list[int]:
         j = e
         while j > 0 and low[j - 1].isspace():
             j -= 1
-        if j < e:  # a filler needs at least one following space
-            head = low[:j]
-            frontier.extend(j - len(f) for f in fillers if head.endswith(f))
+        if j < e and low.endswith(fillers, 0, j):  # a filler needs at least one following space
+            frontier.extend(j - len(f) for f in fillers if low.endswith(f, 0, j))
     points = set()
     for e in seen:
         j = e
