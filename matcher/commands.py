@@ -23,6 +23,8 @@ def register_extract(sub) -> None:
     p.add_argument("--out", help="output JSONL (default: stdout)")
     p.add_argument("--format", choices=["jsonl", "table", "html"], default="jsonl",
                    help="jsonl (contract), a compact table, or an HTML view of the first note")
+    p.add_argument("--workers", type=int, default=1, help="worker processes")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run writing --out")
     _add_notes_options(p)
     p.set_defaults(func=cmd_extract)
 
@@ -54,8 +56,12 @@ def cmd_extract(args) -> int:
     """Extract facts per patient from NOTES."""
     from matcher.batch import extract_command
 
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    if args.resume and not args.out:
+        raise UsageError("--resume needs --out")
     return extract_command(args.notes, Path(args.out) if args.out else None, _read_options(args), fmt=args.format,
-                           limit=args.limit, terms=args.terms)
+                           limit=args.limit, terms=args.terms, workers=args.workers, resume=args.resume)
 
 
 def cmd_match(args) -> int:

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from matcher.batch import collect_notes
+from matcher.engine.partition import partition_notes, read_partition
 from matcher.errors import UsageError
 from matcher.io.notes import NoteRow, ReadOptions, iter_notes, safe_url
 from nlp.schema import ErrorRecord
@@ -40,10 +40,11 @@ def test_jsonl_with_every_kind_of_bad_row(tmp_path):
 def test_oversize_notes_can_be_truncated_and_are_recorded(tmp_path):
     path = tmp_path / "n.jsonl"
     path.write_text(json.dumps({"patient_id": "P", "note_id": "n", "text": "a" * 100}) + "\n", encoding="utf-8")
-    got = collect_notes(str(path), ReadOptions(max_note_chars=10, oversize="truncate"))
-    assert got.counts.used == 1 and got.counts.truncated == 1
-    assert len(got.patients["P"][0].text) == 10
-    assert "truncated" in got.errors[0].reason
+    counts = partition_notes(str(path), ReadOptions(max_note_chars=10, oversize="truncate"), tmp_path / "w", 4)
+    assert counts.used == 1 and counts.truncated == 1
+    rows = [r for k in range(4) for rs in read_partition(tmp_path / "w" / f"part-{k:04d}.jsonl").values() for r in rs]
+    assert len(rows[0].text) == 10
+    assert "truncated" in (tmp_path / "w" / "errors-pass1.jsonl").read_text()
 
 
 def test_duplicate_note_ids_and_counts_add_up(tmp_path):
@@ -51,11 +52,25 @@ def test_duplicate_note_ids_and_counts_add_up(tmp_path):
     rows = [{"patient_id": "P", "note_id": "n1", "text": NOTE}, {"patient_id": "P", "note_id": "n1", "text": NOTE},
             {"patient_id": "Q", "note_id": "n2", "text": NOTE}]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows) + "oops\n", encoding="utf-8")
-    got = collect_notes(str(path), ReadOptions(), keep_patient=lambda pid: pid != "Q")
-    c = got.counts
+    c = partition_notes(str(path), ReadOptions(), tmp_path / "w", 8, keep_patient=lambda pid: pid != "Q")
     assert (c.read, c.used, c.rejected, c.skipped) == (4, 1, 2, 1)
     assert c.read == c.used + c.rejected + c.skipped
-    assert [e.reason for e in got.errors] == ["duplicate note_id", "invalid JSON: Expecting value (column 1)"]
+    errors = [json.loads(x)["reason"] for x in (tmp_path / "w" / "errors-pass1.jsonl").read_text().splitlines()]
+    assert errors == ["duplicate note_id", "invalid JSON: Expecting value (column 1)"]
+
+
+def test_partitions_group_each_patient_in_one_place_whatever_the_order(tmp_path):
+    path = tmp_path / "n.jsonl"
+    rows = [{"patient_id": f"P{i % 7}", "note_id": f"n{i}", "text": NOTE} for i in range(60)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    partition_notes(str(path), ReadOptions(), tmp_path / "w", 5)
+    where = {}
+    for k in range(5):
+        for pid, notes in read_partition(tmp_path / "w" / f"part-{k:04d}.jsonl").items():
+            assert pid not in where
+            where[pid] = [n.note_id for n in notes]
+    assert sorted(where) == [f"P{i}" for i in range(7)]
+    assert where["P3"] == [f"n{i}" for i in range(60) if i % 7 == 3]  # input order kept
 
 
 def test_csv_with_quoted_multiline_text(tmp_path):

@@ -1,0 +1,1 @@
+"""Batch engines: local (multiprocessing, default) and Spark (optional extra)."""
