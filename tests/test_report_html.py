@@ -1,0 +1,43 @@
+"""report.html escapes every piece of text and shows evidence in its note context."""
+
+from __future__ import annotations
+
+import re
+
+from matcher.report.html import render_report
+from nlp.schema import CriterionResult, Evidence, MatchResult, MissingItem
+
+EVIL = "<script>alert('x')</script>&<img src=x onerror=alert(1)>"
+
+
+def result(verdict="needs_review"):
+    note = f"Labs: Creatinine 1.9 mg/dL (0.6-1.2). {EVIL} end."
+    start = note.index("Creatinine")
+    ev = Evidence(note_id="n<1>", start=start, end=start + 20, text=note[start:start + 20])
+    return MatchResult(trial_id="T<1>", patient_id=f"P{EVIL}", verdict=verdict, score=0.5,
+                       missing=[MissingItem(criterion_id="I7", what=EVIL)],
+                       criteria=[CriterionResult(criterion_id="I1", parent_id=None, kind="inclusion", text=f"Creatinine {EVIL}",
+                                                 status="met", evidence=[ev], reason=f"Creatinine 1.9 mg/dL {EVIL}")]), note
+
+
+def test_everything_is_escaped_and_no_script_survives():
+    r, note = result()
+    page = render_report([r], {r.patient_id: {"n<1>": note}})
+    assert "<script" not in page.lower()
+    assert not re.search(r"<img\b", page)
+    assert "&lt;script&gt;" in page and "&amp;&lt;img" in page
+    assert page.startswith("<!DOCTYPE html>") and "http" not in page  # self-contained
+
+
+def test_evidence_is_highlighted_in_context():
+    r, note = result("eligible")
+    page = render_report([r], {r.patient_id: {"n<1>": note}})
+    assert "<mark>Creatinine 1.9 mg/dL</mark>" in page
+    assert "Labs: " in page  # context before the evidence
+
+
+def test_summary_counts_verdicts():
+    a, note = result("eligible")
+    b, _ = result("ineligible")
+    page = render_report([a, b])
+    assert "eligible 1" in page and "ineligible 1" in page
