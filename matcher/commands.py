@@ -73,7 +73,9 @@ def cmd_match(args) -> int:
     return match_command(args, _read_options(args))
 
 
-REGISTER = [register_extract, register_match]
+from matcher.review.cli import register_review  # noqa: E402
+
+REGISTER = [register_extract, register_match, register_review]
 
 if __name__ == "__main__":  # pragma: no cover
     from matcher.cli import main
