@@ -87,6 +87,8 @@ class Constraint(_Model):
     text: str
     span: Span
     concept_span: Optional[Span] = None  # the concept mention alone (added field)
+    qualifiers: list[str] = Field(default_factory=list)  # "serious", "uncontrolled", ... (added field)
+    method: Optional[str] = None  # how it must be shown: "flow cytometry", "echocardiography" (added field)
 
 
 class Criterion(_Model):
@@ -151,6 +153,13 @@ class Fact(_Model):
     uln_source: Optional[str] = None
     section: Optional[str] = None
     sentence: Optional[Span] = None
+    # Added by the notes extractor: a range or bound as written ("LVEF 55-60%", "CD123 <2%"),
+    # the intensity of a marker ("bright", "dim"), and where the date came from
+    # ("statement" | "section" | "note").
+    value2: Optional[float] = None
+    comparator: Optional[Comparator] = None
+    qualifier: Optional[str] = None
+    date_source: Optional[str] = None
 
 
 class CurrentValue(_Model):

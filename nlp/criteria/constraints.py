@@ -11,16 +11,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Optional
 
 from nlp.criteria.clauses import AND_WORD, OR_WORD, cues
 from nlp.criteria.recognize import Recognized
+from nlp.data import load_json
 from nlp.grammar.comparisons import Comparison
 from nlp.grammar.temporal import TemporalMention
 from nlp.grammar.units import unit_table
 from nlp.lexicon import ConceptEntry, Mention
 
 DURATION_CONCEPTS = {"life_expectancy", "age"}
+_COMMA_AFTER = re.compile(r"\s*(?:\([^()]{1,20}\))?\s*,")  # "After complete response (CR), ..."
+
+
+@lru_cache(maxsize=1)
+def _qualifier_regex() -> re.Pattern:
+    words = load_json("criteria/qualifiers.json")["qualifiers"]
+    alt = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+    # up to two more qualifiers or adjectives may sit between the qualifier and the concept
+    return re.compile(r"(?<![A-Za-z])(?P<q>" + alt + r")(?:\s+(?:and|or|,)?\s*[A-Za-z-]+){0,2}\s*$", re.IGNORECASE)
 _AGE_CUE = re.compile(r"\b(?:age[ds]?|old|older|younger|of\s+age|infants?|newborns?|neonates?|born)\b", re.IGNORECASE)
 _QUAL_AFTER = re.compile(r"[ \t]*[-(]?[ \t]*(?P<q>positive|negative|pos\b|neg\b|positivity|negativity|\+(?!\s*\d)|-(?![\w\d])|expression|expressing|overexpression|over-expression)\)?", re.IGNORECASE)
 _QUAL_BEFORE = re.compile(r"(?P<q>positive|negative)\s+(?:for\s+)?$", re.IGNORECASE)
@@ -53,6 +64,8 @@ class Draft:
     exceptions: list[ExceptionDraft] = field(default_factory=list)
     from_label: bool = False
     comparison: Optional[Comparison] = None
+    qualifiers: list[str] = field(default_factory=list)
+    method: Optional[str] = None
 
     @property
     def span(self) -> tuple[int, int]:
@@ -235,8 +248,11 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
         label_ids = {id(m) for m in in_label}
     else:
         label_ids = set()
+    methods = [m for m in mentions if m.entry.type == "method"]
     if any(m.entry.type != "method" and m.entry.category != "organ_function" for m in mentions):
         mentions = [m for m in mentions if m.entry.type != "method"]
+    else:
+        methods = []
     if has_children or any(m.entry.category != "organ_function" for m in mentions):
         mentions = [m for m in mentions if m.entry.category != "organ_function"]
 
@@ -319,10 +335,29 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
 
     for d in drafts:
         _qualitative(d, text, end)
+        if d.mention is not None:
+            q = _qualifier_regex().search(text[max(start, d.mention.start - 40):d.mention.start])
+            inner = _qualifier_regex().match(d.mention.text.lower() + " ")  # "uncontrolled hypertension" as one synonym
+            for hit in (q, inner):
+                if hit:
+                    d.qualifiers.append(re.sub(r"\s+", " ", hit.group("q").lower()))
+        if methods and d.entry is not None and (d.entry.measured or d.entry.category in ("biomarker", "cardiac")):
+            d.method = methods[0].entry.label  # "CD123 ... detected by flow cytometry"
 
     # Time windows -> their events.
     for t in temporals:
         if id(t) in consumed_temporal:
+            continue
+        lead_in = text[(label[1] + 1) if label else start:t.start]
+        if t.quantity is None and not lead_in.strip(" :") and _COMMA_AFTER.match(text, t.end, end):
+            # "After complete response (CR), the recurrence ... or the occurrence of ...": the
+            # sentence-initial window scopes every requirement of the clause.
+            for d in drafts:
+                if d.mention is not None and d.mention.start >= t.end and d.temporal is None:
+                    d.temporal = t
+            first = next((d for d in drafts if d.temporal is t), None)
+            if first is not None:
+                first.parts.append((t.start, t.end))
             continue
         before = [d for d in drafts if d.mention is not None and d.mention.end <= t.start]
         after = [d for d in drafts if d.mention is not None and d.mention.start >= t.end]
@@ -346,8 +381,8 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
             cut = max((k for k, tok in enumerate(words) if not tok.raw[0].isalnum()), default=-1)
             words = words[cut + 1:]
             lo = words[0].start if words else t.start
-            label = text[lo:t.start].strip(" :,") or "event"
-            d = Draft(label, None, [(lo, t.end)], temporal=t)
+            event = text[lo:t.start].strip(" :,") or "event"
+            d = Draft(event, None, [(lo, t.end)], temporal=t)
             drafts.append(d)
             unattached += 1
 
@@ -410,7 +445,8 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
     out: list[Draft] = []
     for d in drafts:
         same = next((o for o in out if o.entry is not None and d.entry is not None and o.entry.id == d.entry.id
-                     and not (o.comparator and d.comparator) and not (o.temporal and d.temporal)), None)
+                     and not (o.comparator and d.comparator)
+                     and not (o.temporal and d.temporal and o.temporal is not d.temporal)), None)
         if same is None:
             out.append(d)
             continue

@@ -68,7 +68,8 @@ class _Converter:
         concept_span = self.span(d.mention.start, d.mention.end) if d.mention is not None else None
         return Constraint(concept=self.concept(d.entry, d.label), negated=d.negated, comparator=d.comparator,
                           value=d.value, value2=d.value2, unit=d.unit, temporal=temporal, exceptions=exceptions,
-                          text=self.norm.original[s:e], span=(s, e), concept_span=concept_span)
+                          text=self.norm.original[s:e], span=(s, e), concept_span=concept_span,
+                          qualifiers=list(dict.fromkeys(d.qualifiers)), method=d.method)
 
     def criterion(self, node: Node) -> Criterion:
         s, e = self.span(node.start, node.end)
