@@ -6,7 +6,10 @@ texts (for evidence in context and free-text search) and dates.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from typing import Optional
 
 from nlp.lexicon import ConceptIndex
@@ -39,7 +42,15 @@ class PatientRecord:
 @dataclass(frozen=True)
 class Related:
     fact: Fact
-    route: str  # same concept | hierarchy | regimen member | shared code
+    route: str  # same concept | hierarchy | regimen member | shared code | finding
+    polarity: Optional[str] = None  # set when the route itself says has/lacks (a normal ECG lacks an ECG abnormality)
+
+
+@lru_cache(maxsize=1)
+def knowledge() -> dict:
+    """``matcher/resources/implications.json``: value polarity, findings, implications."""
+    text = resources.files("matcher.resources").joinpath("implications.json").read_text(encoding="utf-8")
+    return {k: v for k, v in json.loads(text).items() if not k.startswith("_")}
 
 
 def fact_order(fact: Fact, position: int = 0) -> tuple:
@@ -66,6 +77,11 @@ class PatientIndex:
                 entry = index.get(cid)
                 for member in (entry.members if entry else ()):
                     self._add(member, fact, "regimen member")
+                finding = knowledge()["findings"].get(cid)
+                if finding and isinstance(fact.value, str):
+                    polarity = knowledge()["value_polarity"].get(fact.value.strip().lower())
+                    if polarity in ("has", "lacks"):
+                        self._by_key.setdefault(finding, []).append(Related(fact, "test result", polarity))
             for code in fact.concept.codes:
                 self._by_code.setdefault((code.system, code.code), []).append(fact)
 
