@@ -19,6 +19,7 @@ from nlp.schema import Concept, Fact
 def fact(cid, value=None, unit=None, rr=None, assertion="present", date="2026-03-12", note="n1", text=None, **kw):
     entry = get_index().get(cid)
     text = text or entry.label
+    kw.setdefault("type", entry.type)
     return Fact(concept=Concept(label=entry.label, id=cid), value=value, unit=unit, reference_range=rr,
                 assertion=assertion, date=date, note_id=note, span=(0, len(text)), text=text, **kw)
 
@@ -199,3 +200,57 @@ def test_any_logic_and_score_ranking():
     assert [eligible.verdict, review.verdict, ineligible.verdict] == ["eligible", "needs_review", "ineligible"]
     assert eligible.score > review.score > ineligible.score
     assert all(0 <= r.score <= 1 for r in (eligible, review, ineligible))
+
+
+# -- stated bounds, categorical states, findings, methods, qualifiers, contradictions -------
+@pytest.mark.parametrize("fact_cmp, value, expected", [(">", 12, "met"), (">", 3 * 4, "met"), ("<", 4, "not_met"), ("<", 20, "unknown"), (None, 12, "not_met")])
+def test_a_stated_bound_is_an_interval(fact_cmp, value, expected):
+    # "Anticipated survival > 12 wk" satisfies "more than 12 weeks"; "< 20 weeks" cannot tell
+    r = run("Inclusion Criteria:\n- Expected survival more than 12 weeks", [fact("life_expectancy", value, "weeks", comparator=fact_cmp)])
+    assert status(r) == expected
+
+
+def test_a_range_fully_inside_meets_and_straddling_is_unknown():
+    text = "Inclusion Criteria:\n- LVEF ≥ 50%"
+    assert status(run(text, [fact("lvef", 55, "%", value2=60)])) == "met"
+    assert status(run(text, [fact("lvef", 45, "%", value2=55)])) == "unknown"
+
+
+@pytest.mark.parametrize("value, expected", [("signed", "met"), ("pending", "unknown"), ("declined", "not_met")])
+def test_consent_states(value, expected):
+    assert status(run("Inclusion Criteria:\n- Signed informed consent", [fact("informed_consent", value)])) == expected
+
+
+@pytest.mark.parametrize("value, expected", [("normal", "met"), ("abnormal", "not_met")])
+def test_an_ecg_result_answers_no_ecg_abnormality(value, expected):
+    r = run("Inclusion Criteria:\n- No obvious abnormality in the electrocardiogram", [fact("ecg", value, text="NSR")])
+    assert status(r) == expected
+
+
+def test_required_method():
+    text = "Inclusion Criteria:\n- CD123 expression detected by flow cytometry"
+    assert status(run(text, [fact("cd123", "positive", method="flow cytometry")])) == "met"
+    r = run(text, [fact("cd123", "positive", method="IHC")])
+    assert status(r) == "unknown" and "not by flow cytometry" in reason(r)
+
+
+def test_severity_qualifier_must_be_confirmed():
+    text = "Inclusion Criteria:\n- No serious mental disorders"
+    assert status(run(text, [fact("anxiety", text="GAD")])) == "unknown"
+    assert status(run(text, [fact("schizophrenia")])) == "not_met"  # serious by nature
+
+
+def test_newest_status_statement_wins():
+    text = "Inclusion Criteria:\n- Relapsed AML"
+    facts = [fact("aml"), fact("relapse", date="2026-08-01"), fact("relapse", assertion="absent", date="2026-10-01", text="never relapsed")]
+    r = run(text, facts)
+    assert status(r, "I1") == "not_met"
+
+
+def test_newly_diagnosed_rules_out_relapse_and_other_diagnosis_rules_out_aml():
+    r = run("Inclusion Criteria:\n- Relapsed AML", [fact("aml"), fact("newly_diagnosed", text="new diagnosis")])
+    assert status(r) == "not_met" and "newly diagnosed" in reason(r)
+    r = run("Inclusion Criteria:\n- Acute myeloid leukemia", [fact("mds", text="MDS-EB2")])
+    assert status(r) == "not_met" and "myelodysplastic" in reason(r)
+    r = run("Inclusion Criteria:\n- Acute myeloid leukemia", [fact("mds"), fact("aml_mrc", text="AML-MRC")])
+    assert status(r) == "met"
