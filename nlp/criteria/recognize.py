@@ -1,7 +1,8 @@
 """Recognize: one pass over a normalized protocol text finds every mention the
 clauses need — concepts, comparisons, time windows and negation cues.
 
-Concepts come from the shared concept index, plus two general rules:
+Concepts come from the shared concept index (``nlp.lexicon.mentions.find_concepts``:
+phrase matches, word-formation rules and abbreviations defined in the text), plus two general rules:
 coordination ellipsis ("persistent or recurrent disease" -> "persistent
 disease") and composite findings ("no abnormality was found in ECG" -> ECG
 abnormality, from ``resources/lexicon/findings.json``).
@@ -18,6 +19,7 @@ from nlp.data import load_json
 from nlp.grammar.comparisons import Comparison, find_comparisons
 from nlp.grammar.temporal import TemporalMention, find_temporals
 from nlp.lexicon import ConceptIndex, Mention, Token, get_index, tokenize
+from nlp.lexicon.mentions import find_concepts
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ def recognize(text: str, index: Optional[ConceptIndex] = None, fuzzy: bool = Tru
     """Find concepts, comparisons, windows and negation cues in normalized text."""
     index = index or get_index()
     tokens = tokenize(text)
-    mentions = index.find(text, fuzzy=fuzzy, tokens=tokens)
+    mentions = find_concepts(text, index, tokens=tokens, fuzzy=fuzzy)
     mentions = _composites(index, text, tokens, mentions)
     mentions = sorted(mentions + _coordination(index, text, tokens, mentions), key=lambda m: (m.start, m.end))
     comparisons = find_comparisons(text)

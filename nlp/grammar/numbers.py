@@ -22,6 +22,7 @@ class NumberMention:
 
 
 _DIGITS = (
+    r"(?=\d)"  # fail fast where no digit starts (the lookbehinds below are costly)
     r"(?<![A-Za-z0-9_.,^])(?<![A-Za-z]-)"
     r"(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d+)?"
     r"(?![\d]|\.\d|st\b|nd\b|rd\b|th\b|[A-WYZa-wyz][A-Za-z]*\d)"
@@ -37,8 +38,28 @@ def _regex() -> re.Pattern:
     word_alt = "|".join(re.escape(w).replace(r"\-", "[- ]") for w in words)
     # "three (3)" is one number; so is a lone "three".
     word = rf"\b(?P<word>{word_alt})\b(?:\s*\(\s*(?P<paren>\d+(?:\.\d+)?)\s*\))?"
-    lead_dot = r"(?<![\w.])\.\d+"
+    lead_dot = r"(?=\.\d)(?<![\w.])\.\d+"
     return re.compile(rf"(?P<digits>{_DIGITS})|(?P<lead>{lead_dot})|{word}", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _digits_regex() -> re.Pattern:
+    """The same pattern without the number words (for texts that contain none of them)."""
+    lead_dot = r"(?=\.\d)(?<![\w.])\.\d+"
+    return re.compile(rf"(?P<digits>{_DIGITS})|(?P<lead>{lead_dot})", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _word_parts() -> frozenset[str]:
+    """Every letter run of the number words that need no unit ("twenty", "one", "hundred")."""
+    spec = load_json("grammar/numbers.json")
+    return frozenset(part for w in spec["words"] if w not in spec["word_needs_unit"]
+                     for part in _LETTERS.findall(w.lower()))
+
+
+# A number word only matches a whole run of letters, so a text without any such run
+# cannot hold one: the cheaper digits-only pattern then gives the same result (throughput).
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 @lru_cache(maxsize=1)
@@ -59,7 +80,9 @@ def parse_number(text: str) -> float | None:
 def find_numbers(text: str) -> list[NumberMention]:
     """All numbers in ``text`` in order, with their spans."""
     out: list[NumberMention] = []
-    for m in _regex().finditer(text):
+    words = _word_parts()
+    regex = _regex() if not words.isdisjoint(_LETTERS.findall(text.lower())) else _digits_regex()
+    for m in regex.finditer(text):
         if m.group("digits") is not None:
             out.append(NumberMention(float(m.group("digits").replace(",", "")), m.start(), m.end()))
         elif m.group("lead") is not None:

@@ -3,7 +3,9 @@
 ``resources/lexicon/measurements.csv`` holds everything measured (labs, vitals,
 cardiac, performance status, age, life expectancy, blasts) with units and
 default reference ranges; ``concepts.csv`` holds conditions, disease status,
-biomarkers, therapies and other concepts with codes and a hierarchy.
+biomarkers, therapies and other concepts with codes and a hierarchy;
+``general.csv`` (same columns) holds general concepts of every specialty that the
+open terminologies miss (procedures, function tests, scores).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class ConceptEntry:
     @property
     def measured(self) -> bool:
         """True for concepts that carry a numeric value (labs, vitals, scores)."""
-        return self.source == "curated-measurement"
+        return self.source in ("curated-measurement", "pattern-measurement")
 
 
 def _float(text: str) -> Optional[float]:
@@ -79,12 +81,19 @@ def load_curated() -> list[ConceptEntry]:
             ref_low=_float(row["ref_low"]), ref_high=_float(row["ref_high"]),
             molar_mass=_float(row["molar_mass"]), source="curated-measurement",
         ))
-    for row in load_csv("lexicon/concepts.csv"):
-        entries.append(ConceptEntry(
-            id=row["id"], label=row["label"], category=row["category"], type=row["type"] or row["category"],
-            domain=row["domain"], codes=_codes(row["codes"]), parents=_list(row["parents"]),
-            members=_list(row["members"]), related=_list(row["related"]), synonyms=_list(row["synonyms"], "|"),
-        ))
+    seen = {e.id for e in entries}
+    for name in ("lexicon/concepts.csv", "lexicon/general.csv"):
+        for row in load_csv(name):
+            if row["id"] in seen:
+                continue  # the first file to define an id owns it
+            seen.add(row["id"])
+            measured = name.endswith("general.csv") and row["domain"] == "measurement"
+            entries.append(ConceptEntry(
+                id=row["id"], label=row["label"], category=row["category"], type=row["type"] or row["category"],
+                domain=row["domain"], codes=_codes(row["codes"]), parents=_list(row["parents"]),
+                members=_list(row["members"]), related=_list(row["related"]), synonyms=_list(row["synonyms"], "|"),
+                source="curated-measurement" if measured else "curated",
+            ))
     return entries
 
 

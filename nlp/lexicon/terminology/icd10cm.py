@@ -41,9 +41,14 @@ def _variants(title: str) -> list[tuple[str, bool]]:
     base, acronyms = split_parentheses(title)
     base = strip_qualifiers(base)
     out = [(base, False)]
-    if "," in base:
-        out.append((base.split(",", 1)[0].strip(), False))
-    out += [(a, True) for a in acronyms]
+    head, _, rest = base.partition(",")
+    # "Acute myeloblastic leukemia, in remission" -> "Acute myeloblastic leukemia"; not lists
+    # ("Thoracic, thoracolumbar, and lumbosacral ...") and not one-word heads.
+    if rest and len(head.split()) >= 2 and " and " not in rest and "," not in rest:
+        out.append((head.strip(), False))
+    # An acronym is only as good as the title it comes from ("[NSAID]" in "Poisoning by ...").
+    if clean_synonym(base) is not None:
+        out += [(a, True) for a in acronyms]
     return out
 
 
