@@ -65,15 +65,22 @@ def read_gold(path) -> list[tuple[str, list[tuple[int, int]], str]]:
 def predictions(protocol) -> list[tuple[str, tuple[int, int], str, str]]:
     """(type, span, label, concept id) of every constraint concept, de-duplicated."""
     seen, out = set(), []
+
+    def add(domain, span, concept):
+        etype = DOMAIN_MAP.get(domain, "Observation")
+        key = (etype, tuple(span))
+        if key not in seen:
+            seen.add(key)
+            out.append((etype, tuple(span), concept.label, concept.id or ""))
     for node in protocol.walk():
         for c in node.constraints:
-            if c.concept_span is None:
-                continue
-            etype = DOMAIN_MAP.get(c.concept.domain, "Observation")
-            key = (etype, tuple(c.concept_span))
-            if key not in seen:
-                seen.add(key)
-                out.append((etype, tuple(c.concept_span), c.concept.label, c.concept.id or ""))
+            for span in c.mentions or ([c.concept_span] if c.concept_span else []):
+                add(c.concept.domain, span, c.concept)  # every mention of the constraint's concept
+            if c.method_span:
+                add("procedure", c.method_span, c.concept.model_copy(update={"label": c.method or ""}))
+            for x in c.exceptions:
+                if x.concept_span:
+                    add(x.condition.domain, x.concept_span, x.condition)
     return out
 
 

@@ -73,6 +73,7 @@ class ExceptionClause(_Model):
     unit: Optional[str] = None
     text: Optional[str] = None
     span: Optional[Span] = None
+    concept_span: Optional[Span] = None  # (added field)
 
 
 class Constraint(_Model):
@@ -89,6 +90,8 @@ class Constraint(_Model):
     concept_span: Optional[Span] = None  # the concept mention alone (added field)
     qualifiers: list[str] = Field(default_factory=list)  # "serious", "uncontrolled", ... (added field)
     method: Optional[str] = None  # how it must be shown: "flow cytometry", "echocardiography" (added field)
+    method_span: Optional[Span] = None  # (added field)
+    mentions: list[Span] = Field(default_factory=list)  # every mention of this concept in the clause (added field)
 
 
 class Criterion(_Model):

@@ -45,6 +45,7 @@ class ExceptionDraft:
     comparison: Optional[Comparison]
     start: int
     end: int
+    mention: Optional[Mention] = None
 
 
 @dataclass
@@ -66,6 +67,8 @@ class Draft:
     comparison: Optional[Comparison] = None
     qualifiers: list[str] = field(default_factory=list)
     method: Optional[str] = None
+    method_mention: Optional[Mention] = None
+    others: list[Mention] = field(default_factory=list)  # repeated mentions of the same concept
 
     @property
     def span(self) -> tuple[int, int]:
@@ -343,6 +346,7 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
                     d.qualifiers.append(re.sub(r"\s+", " ", hit.group("q").lower()))
         if methods and d.entry is not None and (d.entry.measured or d.entry.category in ("biomarker", "cardiac")):
             d.method = methods[0].entry.label  # "CD123 ... detected by flow cytometry"
+            d.method_mention = methods[0]
 
     # Time windows -> their events.
     for t in temporals:
@@ -416,7 +420,7 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
         inner_comp = next((x for x in comps if rs <= x.value_start < re_), None)
         cond = next((m for m in inner if m.entry.category in _CONDITION_CATEGORIES), inner[0] if inner else None)
         label = cond.entry.label if cond else text[rs:re_].strip("() ")
-        exc = ExceptionDraft(cond.entry if cond else None, label, inner_comp, rs, re_)
+        exc = ExceptionDraft(cond.entry if cond else None, label, inner_comp, rs, re_, cond)
         preceding = [d for d in drafts if d.span[0] < rs]
         targets = []
         if cond is not None and cond.entry.related:
@@ -452,6 +456,7 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
             continue
         keep, lose = (d, same) if d.richness() > same.richness() else (same, d)
         keep.negated = keep.negated or lose.negated
+        keep.others.extend(([lose.mention] if lose.mention else []) + lose.others)
         if keep.temporal is None and lose.temporal is not None:  # keep what the other mention knew
             keep.temporal = lose.temporal
             keep.parts.append((lose.temporal.start, lose.temporal.end))

@@ -61,7 +61,8 @@ class _Converter:
             comp = x.comparison
             exceptions.append(ExceptionClause(
                 condition=Concept(label=x.entry.label if x.entry else x.label, codes=[Code(system=a, code=b) for a, b in (x.entry.codes if x.entry else ())],
-                                  id=x.entry.id if x.entry else None),
+                                  id=x.entry.id if x.entry else None, domain=x.entry.domain if x.entry else None),
+                concept_span=self.span(x.mention.start, x.mention.end) if x.mention else None,
                 comparator=(comp.comparator or "==") if comp else None, value=comp.value if comp else None,
                 value2=comp.value2 if comp else None, unit=comp.unit if comp else None,
                 text=self.norm.original[xs:xe], span=(xs, xe)))
@@ -69,7 +70,9 @@ class _Converter:
         return Constraint(concept=self.concept(d.entry, d.label), negated=d.negated, comparator=d.comparator,
                           value=d.value, value2=d.value2, unit=d.unit, temporal=temporal, exceptions=exceptions,
                           text=self.norm.original[s:e], span=(s, e), concept_span=concept_span,
-                          qualifiers=list(dict.fromkeys(d.qualifiers)), method=d.method)
+                          qualifiers=list(dict.fromkeys(d.qualifiers)), method=d.method,
+                          method_span=self.span(d.method_mention.start, d.method_mention.end) if d.method_mention else None,
+                          mentions=sorted({concept_span} | {self.span(m.start, m.end) for m in d.others}) if concept_span else [])
 
     def criterion(self, node: Node) -> Criterion:
         s, e = self.span(node.start, node.end)
