@@ -63,15 +63,17 @@ def main() -> None:
     ev = collections.Counter()
     for r in rows:
         header = "Inclusion Criteria:" if r["criterion_type"] == "inclusion" else "Exclusion Criteria:"
-        protocol = parse_protocol(f"{header}\n- {r['criterion_text']}", f"{r['trial_id']}")
+        criterion = r.get("criterion_text") or ""
+        protocol = parse_protocol(f"{header}\n- {criterion}", f"{r['trial_id']}")
         result = match_records([protocol], [records[r["patient_id"]]])[0]
         gold, pred = CLASS[r["expert_eligibility"]], VERDICT[result.verdict]
         pairs.append((gold, pred))
         gpt.append((gold, CLASS.get(r["gpt4_eligibility"], "unknown")))
         if gold != pred:
-            top = result.criteria[0]
-            errors.append((r["criterion_type"], gold, pred, r["criterion_text"][:90], top.reason[:140]))
-        expert = set(json.loads(r["expert_sentences"]) if isinstance(r["expert_sentences"], str) else r["expert_sentences"])
+            top = result.criteria[0] if result.criteria else None
+            errors.append((r["criterion_type"], gold, pred, criterion[:90], top.reason[:140] if top else "(no criterion)"))
+        raw = r.get("expert_sentences")
+        expert = set(json.loads(raw) if isinstance(raw, str) else (raw or []))
         ours = set()
         for c in result.criteria:
             for e in c.evidence:

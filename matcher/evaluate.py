@@ -419,11 +419,13 @@ class Evaluator:
     def _absent(self, c: Constraint, entry, kind: str) -> Outcome:
         """Nothing relevant found: apply the documented absence policy."""
         n = self.p.n_notes
-        if entry.measured:  # a lab or score is never assumed normal
-            return Outcome("unknown", f"No {entry.label} found in {n} notes.", lookup=entry.id)
         policy = self.config.absence
+        if entry.measured:  # a lab or score is never assumed normal for an inclusion
+            if kind == "exclusion" and policy.exclusion_measurement != "unknown":
+                return Outcome(policy.exclusion_measurement, f"No {entry.label} found in {n} notes (absence policy for exclusions).")
+            return Outcome("unknown", f"No {entry.label} found in {n} notes.", lookup=entry.id)
         if c.negated:
-            status = policy.negated_inclusion
+            status = policy.negated_exclusion if kind == "exclusion" else policy.negated_inclusion
         else:
             status = policy.exclusion if kind == "exclusion" else policy.inclusion
         if status == "unknown":
@@ -449,6 +451,8 @@ class Evaluator:
             text = self.p.record.notes[note_id].text[start:end]
             ev = Fact(concept=c.concept, note_id=note_id, span=(start, end), text=text, type="free_text")
             return Outcome(self.config.free_text_status, f"\"{_q(c.concept.label)}\" is not a known concept; a similar phrase appears in note {note_id} (\"{_q(text)}\", similarity {score:.0f}); please verify.", [ev], lookup=None)
+        if kind == "exclusion" and self.config.absence.exclusion_free_text != "unknown":
+            return Outcome(self.config.absence.exclusion_free_text, f"\"{_q(c.concept.label)}\" is not a known concept and nothing like it appears in {self.p.n_notes} notes (absence policy for exclusions).")
         return Outcome("unknown", f"\"{_q(c.concept.label)}\" is not a known concept and was not found in {self.p.n_notes} notes; please review.", lookup=None)
 
     def _search_notes(self, phrase: str) -> list[tuple[str, int, int, float]]:

@@ -120,6 +120,8 @@ class ProtocolMatcher:
             text = self.patient.record.notes[note_id].text[s:e]
             fact = Fact(concept={"label": "free text"}, note_id=note_id, span=(s, e), text=text, type="free_text")
             return _NodeOutcome("unknown", f"Requirement not understood; a similar sentence appears in note {note_id} (similarity {score:.0f}); please verify.", [fact], ["manual review of this criterion"])
+        if node.kind == "exclusion" and self.config.absence.exclusion_free_text != "unknown":
+            return _NodeOutcome(self.config.absence.exclusion_free_text, "Requirement not understood by the parser and nothing like it appears in the notes (absence policy for exclusions).", [], [])
         return _NodeOutcome("unknown", "Requirement not understood by the parser; please review manually.", [], ["manual review of this criterion"])
 
     def _score(self, top: list[tuple[str, str]], verdict: str) -> float:
