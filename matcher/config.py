@@ -41,6 +41,7 @@ class MatchConfig(BaseModel):
     free_text_status: Status = "unknown"
     score_weights: dict[str, float] = Field(default_factory=lambda: {"met": 1.0, "unknown": 0.5, "not_met": 0.0})
     ineligible_score_factor: float = 0.25
+    reproductive_check: dict = Field(default_factory=lambda: {"categories": ["reproductive"], "max_age": 55})
 
     def default_uln(self, concept_id: str) -> Optional[tuple[float, str, str]]:
         """(ULN, unit, source) for a lab when the note gives no range; None when unknown."""
@@ -70,5 +71,6 @@ def load_config(path: Union[str, Path, dict, None] = None) -> MatchConfig:
                 data[key].update(value)
             else:
                 data[key] = value
-    data["absence"] = {k: v for k, v in data.get("absence", {}).items() if not k.startswith("_")}
+    for key in ("absence", "reproductive_check"):
+        data[key] = {k: v for k, v in data.get(key, {}).items() if not k.startswith("_")}
     return MatchConfig.model_validate(data)

@@ -424,6 +424,8 @@ class Evaluator:
             if kind == "exclusion" and policy.exclusion_measurement != "unknown":
                 return Outcome(policy.exclusion_measurement, f"No {entry.label} found in {n} notes (absence policy for exclusions).")
             return Outcome("unknown", f"No {entry.label} found in {n} notes.", lookup=entry.id)
+        if kind == "exclusion" and not c.negated and self._could_be_pregnant(entry):
+            return Outcome("unknown", f"{entry.label[0].upper() + entry.label[1:]} not documented in {n} notes, and the patient may be of childbearing potential.", lookup=entry.id)
         if c.negated:
             status = policy.negated_exclusion if kind == "exclusion" else policy.negated_inclusion
         else:
@@ -431,6 +433,16 @@ class Evaluator:
         if status == "unknown":
             return Outcome("unknown", f"{entry.label[0].upper() + entry.label[1:]} not documented in {n} notes.", lookup=entry.id)
         return Outcome(status, f"{entry.label[0].upper() + entry.label[1:]} not documented in {n} notes (absence policy).")
+
+    def _could_be_pregnant(self, entry) -> bool:
+        check = self.config.reproductive_check
+        if entry.category not in check.get("categories", []):
+            return False
+        sexes = [r.fact.value for r in self.p.related("sex") if r.fact.assertion in HAS and isinstance(r.fact.value, str)]
+        if sexes and sexes[-1].lower() == "male":
+            return False
+        ages = [r.fact.value for r in self.p.related("age") if isinstance(r.fact.value, (int, float))]
+        return not ages or ages[-1] <= check.get("max_age", 55)
 
     # -- special cases --------------------------------------------------------------
     def _sex(self, c: Constraint) -> Outcome:

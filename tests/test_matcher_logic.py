@@ -254,3 +254,10 @@ def test_newly_diagnosed_rules_out_relapse_and_other_diagnosis_rules_out_aml():
     assert status(r) == "not_met" and "myelodysplastic" in reason(r)
     r = run("Inclusion Criteria:\n- Acute myeloid leukemia", [fact("mds"), fact("aml_mrc", text="AML-MRC")])
     assert status(r) == "met"
+
+
+def test_pregnancy_exclusion_needs_checking_for_a_young_woman_only():
+    text = "Exclusion Criteria:\n- Pregnant or breastfeeding women"
+    assert status(run(text, [fact("sex", "female"), fact("age", 31, "years")]), "E1") == "unknown"
+    assert status(run(text, [fact("sex", "female"), fact("age", 67, "years")]), "E1") == "not_met"
+    assert status(run(text, [fact("sex", "male"), fact("age", 31, "years")]), "E1") == "not_met"
