@@ -84,6 +84,8 @@ def extract_command(notes: str, out: Optional[Path], options: ReadOptions, fmt: 
         else:
             _write_view(out, fmt, work, parts)
         _write_lines(out.with_name(out.name + ".errors.jsonl") if out else None, merged_errors(work, parts), stderr=True)
+        if temp is None:
+            shutil.rmtree(work, ignore_errors=True)
         print(summary.line(), file=sys.stderr)
     finally:
         if temp is not None:
@@ -147,6 +149,7 @@ def match_command(args, options: ReadOptions) -> int:
                                                                    + (f", first {REPORT_LIMIT} shown)" if summary.outputs > REPORT_LIMIT else ")")))
     if args.format == "parquet":
         write_parquet((MatchResult.model_validate_json(line) for line in merged_lines(work, "match", parts)), out / "results.parquet")
+    shutil.rmtree(work, ignore_errors=True)  # partitions hold note text; nothing is left to resume
     print(f"{summary.line()}; {len(protocols)} trial(s)", file=sys.stderr)
     return 0
 
