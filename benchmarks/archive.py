@@ -54,7 +54,7 @@ def make_archive(path: Path, notes: int = 20000, patients: int = 2000, seed: int
         for k in range(count):
             t = pool[rng.randrange(len(pool))]
             parts = [t["text"]]
-            while sum(len(x) for x in parts) < 1800:  # about 2 KB per note
+            while sum(len(x) for x in parts) < 1400:  # about 2 KB per note
                 parts.append(pool[rng.randrange(len(pool))]["text"])
             text = _ISO.sub(lambda m: _shift(m.group(0), shift), _jitter("\n\n".join(parts), rng))
             rows.append({"patient_id": pid, "note_id": f"{pid}-{k:03d}", "date": _shift(t.get("date"), shift),
