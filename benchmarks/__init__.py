@@ -1,0 +1,1 @@
+"""Benchmark scripts (run them as scripts; archive.py is also importable)."""
