@@ -86,6 +86,9 @@ class _Grammar:
     bare_uln: re.Pattern
     prefix_filter: Optional[PrefixFilter] = None
     range_prefix_filter: Optional[PrefixFilter] = None
+    suffix_firsts: Optional[frozenset] = None  # possible first letters of a suffix / marker phrase
+    inclusive_firsts: Optional[frozenset] = None
+    exclusive_firsts: Optional[frozenset] = None
 
 
 @lru_cache(maxsize=1)
@@ -108,7 +111,7 @@ def grammar() -> _Grammar:
     # "6 months and younger than 18 years": the suffix belongs to the next comparison.
     suffix = re.compile(r"[ \t]*\(?[ \t]*(?:" + "|".join(suffix_alts) + r")\)?(?!\s*than\b)", re.IGNORECASE)
     seps = [s for s in spec["range_separators"] if s != "/"]
-    range_sep = re.compile(r"[ \t]*(?P<sep>" + _phrase_regex(seps) + r")[ \t]*", re.IGNORECASE)
+    range_sep = re.compile(r"[ \t]*+(?P<sep>" + _phrase_regex(seps) + r")[ \t]*", re.IGNORECASE)
     range_prefix = re.compile(r"(?:" + _phrase_regex(spec["range_prefix"]) + r")\s*:?\s*(?:(?:the|age|ages|of)\s+)*$", re.IGNORECASE)
     inclusive = re.compile(r"[ \t]*[,(]?[ \t]*(?:" + _phrase_regex(spec["inclusive_markers"]) + r")[ \t]*\)?", re.IGNORECASE)
     exclusive = re.compile(r"[ \t]*[,(]?[ \t]*(?:" + _phrase_regex(spec["exclusive_markers"]) + r")[ \t]*\)?", re.IGNORECASE)
@@ -118,7 +121,37 @@ def grammar() -> _Grammar:
     prefix_filter = build_prefix_filter([p for phrases in spec["prefix"].values() for p in phrases], _FILLERS)
     range_prefix_filter = build_prefix_filter(spec["range_prefix"], ("the", "age", "ages", "of"))
     return _Grammar(prefix, suffix, range_sep, range_prefix, inclusive, exclusive, prefix_groups, suffix_groups, bare_uln,
-                    prefix_filter, range_prefix_filter)
+                    prefix_filter, range_prefix_filter,
+                    _first_chars(p for phrases in spec["suffix"].values() for p in phrases),
+                    _first_chars(spec["inclusive_markers"]), _first_chars(spec["exclusive_markers"]))
+
+
+def _first_chars(phrases) -> Optional[frozenset]:
+    """Lower-cased first characters of phrase fragments, or None when one starts with regex syntax."""
+    out = set()
+    for p in phrases:
+        c = p[1:2] if p.startswith("\\") else p[:1]
+        if not c or (c in "([.^$|?*+{\\" and not p.startswith("\\")):
+            return None
+        out.add(c.lower())
+    return frozenset(out)
+
+
+def _may_start(text: str, pos: int, opens: str, firsts: Optional[frozenset]) -> bool:
+    """Cheap exact pre-check of ``[ \\t]*[opens]?[ \\t]*PHRASE`` at ``pos``: can a phrase start there?"""
+    if firsts is None:
+        return True
+    n = len(text)
+    while pos < n and text[pos] in " \t":
+        pos += 1
+    if pos < n and text[pos] in opens:
+        pos += 1
+        while pos < n and text[pos] in " \t":
+            pos += 1
+    if pos >= n:
+        return False
+    c = text[pos]
+    return c.lower() in firsts or c.upper().lower() in firsts
 
 
 def _range_prefix(before: str, g: _Grammar) -> Optional[re.Match]:
@@ -157,7 +190,7 @@ def find_comparisons(text: str, numbers: Optional[list[NumberMention]] = None) -
         pos = unit1.end if unit1 else n.end
         value2, unit, unit_start = None, unit1, (unit1.start if unit1 else None)
         value_end = n.end
-        inner = g.inclusive.match(text, pos) or g.exclusive.match(text, pos)
+        inner = _inclusive(text, pos, g) or _exclusive(text, pos, g)
         range_pos = inner.end() if inner else pos  # "between 50kg (inclusive) and 90kg"
         rm = g.range_sep.match(text, range_pos)
         second = None
@@ -183,7 +216,7 @@ def find_comparisons(text: str, numbers: Optional[list[NumberMention]] = None) -
         end = pos
         comparator: Optional[str] = None
         op, op_start = _prefix_op(text, n.start, g)
-        sm = g.suffix.match(text, end)
+        sm = g.suffix.match(text, end) if _may_start(text, end, "(", g.suffix_firsts) else None
         if sm and value2 is None:
             for name, sop in g.suffix_ops.items():
                 if sm.group(name):
@@ -195,11 +228,11 @@ def find_comparisons(text: str, numbers: Optional[list[NumberMention]] = None) -
                 if late:
                     unit, unit_start, end = late, late.start, late.end
         inclusive = None
-        im = g.inclusive.match(text, end)
+        im = _inclusive(text, end, g)
         if im:
             inclusive, end = True, im.end()
         else:
-            em = g.exclusive.match(text, end)
+            em = _exclusive(text, end, g)
             if em:
                 inclusive, end = False, em.end()
         if value2 is not None:
@@ -223,6 +256,14 @@ def find_comparisons(text: str, numbers: Optional[list[NumberMention]] = None) -
     out.extend(_bare_uln(text, out, g))
     out.sort(key=lambda c: (c.start, c.end))
     return out
+
+
+def _inclusive(text: str, pos: int, g: _Grammar) -> Optional[re.Match]:
+    return g.inclusive.match(text, pos) if _may_start(text, pos, ",(", g.inclusive_firsts) else None
+
+
+def _exclusive(text: str, pos: int, g: _Grammar) -> Optional[re.Match]:
+    return g.exclusive.match(text, pos) if _may_start(text, pos, ",(", g.exclusive_firsts) else None
 
 
 def _bare_uln(text: str, found: list[Comparison], g: _Grammar) -> list[Comparison]:

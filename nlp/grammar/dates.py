@@ -14,7 +14,7 @@ _MON = r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july
 _PATTERNS = [
     re.compile(r"(?<![\d/.-])(?P<y>(?:19|20)\d\d)-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d])"),
     re.compile(r"(?<![\d/.-])(?P<m>\d{1,2})[/.-](?P<d>\d{1,2})[/.-](?P<y>(?:19|20)?\d\d)(?![\d/])"),
-    re.compile(r"(?<![\w])(?P<d>\d{1,2})[ -]" + _MON + r"[ -,]*(?P<y>(?:19|20)\d\d)(?!\d)", re.IGNORECASE),
+    re.compile(r"(?<![\w])(?P<d>\d{1,2})[ -]" + _MON + r"[ ,-]*(?P<y>(?:19|20)\d\d)(?!\d)", re.IGNORECASE),
     re.compile(r"(?<![\w])" + _MON + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d)(?!\d)", re.IGNORECASE),
     re.compile(r"(?<![\w])" + _MON + r",?\s+(?P<y>(?:19|20)\d\d)(?!\d)", re.IGNORECASE),
     re.compile(r"(?<![\d/.-])(?P<m>\d{1,2})/(?P<y>(?:19|20)\d\d)(?![\d/])"),

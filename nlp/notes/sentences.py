@@ -13,7 +13,6 @@ cost of tokenization (medSpaCy's PyRuSH was ~20x slower than tokenization on
 the same notes, see ``benchmarks/note_throughput.py``).
 """
 
-from __future__ import annotations
 
 import re
 from bisect import bisect_right
@@ -23,6 +22,8 @@ import numpy as np
 from spacy.attrs import IDX, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
+
+from nlp.notes.records import note_text, register_extensions
 
 from nlp.data import load_json
 
@@ -59,6 +60,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
                 continue  # "7+3 induction -> CR1 04/2024,\nHiDAC consolidation x4"
             cuts.append(pos + 1)
         else:
+            if pos >= 2 and text[pos - 2] == ".":
+                continue  # dot leaders ("Creatinine ...... 2.3") and ellipses
             word_start = max(text.rfind(" ", 0, pos), text.rfind("\n", 0, pos), text.rfind("\t", 0, pos)) + 1
             word = text[word_start:pos].lower()
             if word in abbreviations or (len(word) == 2 and word[0].isalpha()):  # "Dr.", "A."
@@ -100,11 +103,12 @@ class SentenceSplitter:
     """spaCy component: sets sentence starts and ``doc._.trialmatch_sentences`` (char spans)."""
 
     def __init__(self, nlp: Language, name: str, set_token_starts: bool = True):
+        register_extensions()
         self.name = name
         self.set_token_starts = set_token_starts
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = split_sentences(doc.text)
+        spans = split_sentences(note_text(doc))
         doc._.trialmatch_sentences = spans
         if self.set_token_starts:
             set_sentence_starts(doc, spans)
