@@ -265,6 +265,8 @@ class Evaluator:
     def _polarity(self, r: Related, entry) -> Optional[str]:
         """'has', 'lacks', 'maybe' or None (family/hypothetical: ignored)."""
         fact = r.fact
+        if fact.assertion == "hypothetical" and entry.id in knowledge()["willingness"]:
+            return "has"  # "will comply with the protocol" states the willingness asked for
         if fact.assertion in ("family", "hypothetical"):
             return None
         if fact.assertion == "possible":

@@ -27,7 +27,7 @@ from nlp.notes.view import NoteView, view_of
 def _p() -> dict[str, re.Pattern]:
     spec = load_json("notes/patterns.json")
     keys = ["count_after", "count_before", "count_before_of", "count_unit_after",
-            "consent_declined", "consent_pending", "consent_signed", "ecg_normal", "ecg_abnormal"]
+            "consent_declined", "consent_pending", "consent_signed", "consent_agreed", "ecg_normal", "ecg_abnormal"]
     return {k: re.compile(spec[k], re.IGNORECASE) for k in keys}
 
 
@@ -60,10 +60,10 @@ def _also(entry, text: str) -> Optional[tuple[str, str]]:
 
 
 @lru_cache(maxsize=1)
-def _type_rules() -> tuple[frozenset, frozenset, tuple]:
+def _type_rules() -> tuple[frozenset, frozenset, tuple, tuple, frozenset]:
     spec = load_json("notes/patterns.json")["fact_types"]
     return (frozenset(spec["not_facts"]), frozenset(spec["diagnosis_not_psychiatric"]),
-            tuple(spec["icd_excluded_prefixes"]))
+            tuple(spec["icd_excluded_prefixes"]), tuple(spec["symptom_prefixes"]), frozenset(spec["observations"]))
 
 
 def fact_type(entry) -> Optional[str]:
@@ -72,9 +72,11 @@ def fact_type(entry) -> Optional[str]:
         return None
     if entry.source == "user":
         return entry.type
-    not_facts, not_psychiatric, icd_excluded = _type_rules()
+    not_facts, not_psychiatric, icd_excluded, symptoms, observations = _type_rules()
     if entry.id in not_facts:
         return None
+    if entry.id in observations:
+        return "observation"
     t = entry.type
     if t == "psychiatric":
         return "diagnosis" if entry.id in not_psychiatric else "psychiatric"
@@ -88,7 +90,8 @@ def fact_type(entry) -> Optional[str]:
         if entry.category in ("other", "reproductive") or entry.domain == "observation":
             return None  # smoking status, alcohol use: observations, not diagnoses
         if entry.source == "icd10cm" and any(code.startswith(icd_excluded) for _, code in entry.codes):
-            return None  # signs, symptoms and unspecific findings are not diagnoses
+            # signs and symptoms are facts of their own type; other unspecific findings are not facts
+            return "symptom" if any(code.startswith(symptoms) for _, code in entry.codes) else None
         return "diagnosis"
     return None
 
@@ -136,6 +139,9 @@ def _chain_end(view: NoteView, index: int) -> int:
 
 # -- consent -------------------------------------------------------------------------
 def _consent(view: NoteView, mentions) -> list[FactRecord]:
+    """Consent status from its sentence and the next one in the same paragraph: a refusal
+    anywhere there wins ("ICF reviewed. Patient DECLINED participation."), otherwise the
+    status word nearest the mention ("ICF signed 10/14; eligibility review pending")."""
     text = view.text
     p = _p()
     out, done = [], set()
@@ -143,19 +149,22 @@ def _consent(view: NoteView, mentions) -> list[FactRecord]:
         s, e = view.sentence(mention.start)
         if (s, e) in done:
             continue
-        status, cue = None, None
-        for name, value in (("consent_declined", "declined"), ("consent_pending", "pending"), ("consent_signed", "signed")):
-            hits = list(p[name].finditer(text, s, e))
-            if hits:
-                cue = min(hits, key=lambda m: abs(m.start() - mention.start))
-                status = value
-                break
-        if status is None:
-            continue
+        window_end = e
+        following = [x for x in view.sentences if x[0] >= e]
+        if following and not re.search(r"\n\s*\n", text[e:following[0][0]]):
+            window_end = following[0][1]  # the next sentence of the same paragraph
+        declined = list(p["consent_declined"].finditer(text, s, window_end))
+        if declined:
+            cue, status = declined[0], "declined"
+        else:
+            hits = [(m, value) for name, value in (("consent_pending", "pending"), ("consent_signed", "signed"), ("consent_agreed", "agreed"))
+                    for m in p[name].finditer(text, s, window_end)]
+            if not hits:
+                continue
+            cue, status = min(hits, key=lambda h: (abs(h[0].start() - mention.start), h[1]))
         done.add((s, e))
         start, end = min(mention.start, cue.start()), max(mention.end, cue.end())
-        rec = FactRecord("consent", mention.entry.id, start, end, (mention.start, mention.end), value=status, valued=True)
-        out.append(rec)
+        out.append(FactRecord("consent", mention.entry.id, start, end, (mention.start, mention.end), value=status, valued=True))
     return out
 
 
