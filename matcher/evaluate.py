@@ -339,6 +339,10 @@ class Evaluator:
     def _presence(self, c: Constraint, entry, kind: str) -> Outcome:
         has, lacks, maybe, undated, other_method = [], [], [], [], []
         for r in self.p.related(entry.id, c.concept.codes):
+            if c.experiencer == "family":  # "family history of ...": only relatives' mentions count
+                if r.fact.assertion == "family":
+                    has.append(r)
+                continue
             pol = self._polarity(r, entry)
             if pol is None:
                 continue
@@ -368,9 +372,12 @@ class Evaluator:
         if has:
             r = has[-1]
             route = "" if r.route == "same concept" else f" (matched through {r.route}: {r.fact.concept.label})"
-            said = f"{label} documented{window}: \"{_q(r.fact.text)}\"{_where(r.fact)}{route}"
-            qualifier = self._qualifier_unconfirmed(c, r.fact)
+            who = " in the family" if c.experiencer == "family" else ""
+            said = f"{label} documented{who}{window}: \"{_q(r.fact.text)}\"{_where(r.fact)}{route}"
+            qualifier = self._qualifier_unconfirmed(c, r.fact) if c.experiencer == "patient" else None
             if qualifier:
+                if kind == "exclusion" and not c.negated and self.config.absence.exclusion != "unknown":
+                    return Outcome(self.config.absence.exclusion, f"{said}, but not stated to be {qualifier} (an exclusion needs evidence).", [r.fact])
                 return Outcome("unknown", f"{said}; whether it is {qualifier} is not stated.", [r.fact], lookup=entry.id)
             missing_anchor = self._anchor_missing(c, entry)
             if missing_anchor and not c.negated:

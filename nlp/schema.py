@@ -92,6 +92,7 @@ class Constraint(_Model):
     method: Optional[str] = None  # how it must be shown: "flow cytometry", "echocardiography" (added field)
     method_span: Optional[Span] = None  # (added field)
     mentions: list[Span] = Field(default_factory=list)  # every mention of this concept in the clause (added field)
+    experiencer: Literal["patient", "family"] = "patient"  # "family history of ..." (added field)
 
 
 class Criterion(_Model):

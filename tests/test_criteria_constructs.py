@@ -249,3 +249,19 @@ def test_or_run_becomes_an_any_child_and_window_covers_the_list():
     node = p.criteria[0]
     assert node.logic == "any" and len(node.constraints) == 2
     assert all(c.temporal and c.temporal.days == 182.5 for c in node.constraints)
+
+
+@pytest.mark.parametrize("text", [
+    "Exclusion Criteria:\n- Unable to give informed consent",
+    "Exclusion Criteria:\n- Refusal to sign the informed consent form",
+    "Exclusion Criteria:\n- Unwilling or unable to provide written informed consent",
+])
+def test_inability_and_refusal_negate_what_follows(text):
+    c = only(text, "informed consent")
+    assert c.negated is True
+
+
+def test_family_experiencer_and_slashed_qualifiers():
+    assert only("Inclusion Criteria:\n- Family history of breast cancer in a first-degree relative", "breast cancer").experiencer == "family"
+    assert only("Inclusion Criteria:\n- Children aged 6-12 years with asthma", "asthma").experiencer == "patient"
+    assert only("Exclusion Criteria:\n- Severe/malignant/secondary hypertensive patients", "hypertension").qualifiers == ["severe"]

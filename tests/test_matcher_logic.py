@@ -261,3 +261,19 @@ def test_pregnancy_exclusion_needs_checking_for_a_young_woman_only():
     assert status(run(text, [fact("sex", "female"), fact("age", 31, "years")]), "E1") == "unknown"
     assert status(run(text, [fact("sex", "female"), fact("age", 67, "years")]), "E1") == "not_met"
     assert status(run(text, [fact("sex", "male"), fact("age", 31, "years")]), "E1") == "not_met"
+
+
+def test_family_history_criterion_reads_relatives_only():
+    text = "Inclusion Criteria:\n- Family history of acute myeloid leukemia"
+    assert status(run(text, [fact("aml", assertion="family", text="mother had AML")])) == "met"
+    assert status(run(text, [fact("aml", text="AML")])) == "unknown"
+
+
+def test_unconfirmed_qualifier_on_an_exclusion_is_not_evidence():
+    r = run("Exclusion Criteria:\n- Uncontrolled hypertension", [fact("hypertension", text="HTN on amlodipine")])
+    assert status(r, "E1") == "not_met" and "not stated to be uncontrolled" in reason(r, "E1")
+
+
+def test_negated_exclusion_with_documented_agreement():
+    r = run("Exclusion Criteria:\n- Unable to give informed consent", [fact("informed_consent", "agreed", text="will provide informed consent")])
+    assert status(r, "E1") == "not_met"

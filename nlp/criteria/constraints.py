@@ -31,7 +31,7 @@ def _qualifier_regex() -> re.Pattern:
     words = load_json("criteria/qualifiers.json")["qualifiers"]
     alt = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
     # up to two more qualifiers or adjectives may sit between the qualifier and the concept
-    return re.compile(r"(?<![A-Za-z])(?P<q>" + alt + r")(?:\s+(?:and|or|,)?\s*[A-Za-z-]+){0,2}\s*$", re.IGNORECASE)
+    return re.compile(r"(?<![A-Za-z])(?P<q>" + alt + r")(?:(?:\s+|\s*/\s*|\s*,\s*)(?:and\s+|or\s+)?[A-Za-z-]+){0,2}\s*$", re.IGNORECASE)
 _AGE_CUE = re.compile(r"\b(?:age[ds]?|old|older|younger|of\s+age|infants?|newborns?|neonates?|born)\b", re.IGNORECASE)
 _QUAL_AFTER = re.compile(r"[ \t]*[-(]?[ \t]*(?P<q>positive|negative|pos\b|neg\b|positivity|negativity|\+(?!\s*\d)|-(?![\w\d])|expression|expressing|overexpression|over-expression)\)?", re.IGNORECASE)
 _QUAL_BEFORE = re.compile(r"(?P<q>positive|negative)\s+(?:for\s+)?$", re.IGNORECASE)
@@ -68,6 +68,7 @@ class Draft:
     qualifiers: list[str] = field(default_factory=list)
     method: Optional[str] = None
     method_mention: Optional[Mention] = None
+    experiencer: str = "patient"
     others: list[Mention] = field(default_factory=list)  # repeated mentions of the same concept
 
     @property
@@ -413,6 +414,15 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
             if prior and len(text[prior[-1].mention.end:cue.start].split()) <= 3:
                 prior[-1].negated = True
                 prior[-1].parts.append((prior[-1].span[0], cue.end))
+
+    # Family cues: "a first-degree relative with breast cancer" is about relatives.
+    for cue in (x for x in rec.family if start <= x.start and x.end <= end):
+        for d in drafts:
+            if d.mention is None or d.anchor < cue.end or d.entry is None or d.entry.domain != "condition":
+                continue
+            if any(cue.end <= x.start < d.anchor for x in terms) or len(text[cue.end:d.anchor].split()) > 8:
+                break
+            d.experiencer = "family"
 
     # Exceptions -> the constraints they qualify.
     for rs, re_ in regions:

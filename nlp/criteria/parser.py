@@ -72,7 +72,8 @@ class _Converter:
                           text=self.norm.original[s:e], span=(s, e), concept_span=concept_span,
                           qualifiers=list(dict.fromkeys(d.qualifiers)), method=d.method,
                           method_span=self.span(d.method_mention.start, d.method_mention.end) if d.method_mention else None,
-                          mentions=sorted({concept_span} | {self.span(m.start, m.end) for m in d.others}) if concept_span else [])
+                          mentions=sorted({concept_span} | {self.span(m.start, m.end) for m in d.others}) if concept_span else [],
+                          experiencer=d.experiencer)
 
     def criterion(self, node: Node) -> Criterion:
         s, e = self.span(node.start, node.end)

@@ -11,7 +11,7 @@ abnormality, from ``resources/lexicon/findings.json``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
@@ -41,6 +41,7 @@ class Recognized:
     temporals: list[TemporalMention]
     negations: list[Cue]
     terminators: list[Cue]
+    family: list[Cue] = field(default_factory=list)
 
 
 def _literal_regex(literals: list[str]) -> Optional[re.Pattern]:
@@ -60,17 +61,21 @@ def _literal_regex(literals: list[str]) -> Optional[re.Pattern]:
 @lru_cache(maxsize=1)
 def _negation_rules() -> dict[str, Optional[re.Pattern]]:
     rules = load_json("assertion/context_rules.json")["context_rules"]
-    by: dict[str, list[str]] = {"FORWARD": [], "BACKWARD": [], "TERMINATE": [], "PSEUDO": []}
+    by: dict[str, list[str]] = {"FORWARD": [], "BACKWARD": [], "TERMINATE": [], "PSEUDO": [], "FAMILY": []}
     for r in rules:
         lit = r.get("literal")
         if not lit or r.get("pattern"):
             continue
         if r["category"] == "NEGATED_EXISTENCE" and r["direction"] in ("FORWARD", "BACKWARD"):
             by[r["direction"]].append(lit)
+
         elif r["category"] == "TERMINATE":
             by["TERMINATE"].append(lit)
         elif r["category"] == "PSEUDO":
             by["PSEUDO"].append(lit)
+    criteria_cues = load_json("criteria/negation.json")
+    by["FORWARD"] += criteria_cues["forward"]
+    by["FAMILY"] = criteria_cues["family"]
     # In criteria text, "not" inside a comparator ("not more than") is handled by the grammar,
     # and clause punctuation is handled by the clause splitter.
     by["TERMINATE"] = [t for t in by["TERMINATE"] if t not in (";", ":", "with", "patient", "pt", "she", "he", "the patient", "now", "currently", "today")]
@@ -158,4 +163,6 @@ def recognize(text: str, index: Optional[ConceptIndex] = None, fuzzy: bool = Tru
     negations.sort(key=lambda c: c.start)
     term = rules["TERMINATE"]
     terminators = [Cue(m.start(), m.end(), "TERMINATE") for m in term.finditer(text)] if term else []
-    return Recognized(text, index, tokens, mentions, comparisons, temporals, negations, terminators)
+    fam = rules["FAMILY"]
+    family = [Cue(m.start(), m.end(), "FAMILY") for m in fam.finditer(text) if free(m.start(), m.end())] if fam else []
+    return Recognized(text, index, tokens, mentions, comparisons, temporals, negations, terminators, family)
