@@ -13,14 +13,16 @@ from nlp.schema import Fact, MatchResult, Protocol
 ProtocolLike = Union[Protocol, str, Iterable[Protocol]]
 
 
-def as_protocols(protocol: ProtocolLike) -> list[Protocol]:
-    """A Protocol, criteria text, or an iterable of Protocols -> list of Protocols."""
+def as_protocols(protocol: ProtocolLike, index=None) -> list[Protocol]:
+    """A Protocol, criteria text, or an iterable of Protocols -> list of Protocols.
+
+    Criteria text is parsed with ``index`` (default: the lexicon; see ``nlp.lexicon.with_user_terms``)."""
     from nlp.criteria import parse_protocol
 
     if isinstance(protocol, Protocol):
         return [protocol]
     if isinstance(protocol, str):
-        return [parse_protocol(protocol, "protocol")]
+        return [parse_protocol(protocol, "protocol", index=index)]
     return list(protocol)
 
 
@@ -39,12 +41,16 @@ def records_from_rows(rows: Iterable[dict], nlp=None) -> list[PatientRecord]:
     return [by_patient[k] for k in sorted(by_patient)]
 
 
-def match_records(protocols: list[Protocol], records: list[PatientRecord], config: Optional[MatchConfig] = None) -> list[MatchResult]:
-    """Every (trial, patient) pair of already extracted records."""
+def match_records(protocols: list[Protocol], records: list[PatientRecord], config: Optional[MatchConfig] = None,
+                  index=None) -> list[MatchResult]:
+    """Every (trial, patient) pair of already extracted records.
+
+    ``index`` is the concept index the protocols were parsed with (default: the lexicon;
+    with user terms, ``nlp.lexicon.with_user_terms(TERMS.csv)``, so their concepts are known)."""
     from nlp.lexicon import get_index
 
     config = config or load_config()
-    index = get_index()
+    index = index if index is not None else get_index()
     out = []
     for record in records:
         patient = PatientIndex(record, index)
@@ -53,17 +59,26 @@ def match_records(protocols: list[Protocol], records: list[PatientRecord], confi
     return out
 
 
-def match(protocol: ProtocolLike, notes, config: Optional[Union[MatchConfig, dict, str]] = None, nlp=None) -> list[MatchResult]:
+def match(protocol: ProtocolLike, notes, config: Optional[Union[MatchConfig, dict, str]] = None, nlp=None,
+          terms=None) -> list[MatchResult]:
     """Screen patients against one or more trials.
 
     ``notes`` is an iterable of note dicts (``patient_id, note_id, text`` and
     optional ``date, note_type``), a pandas DataFrame with those columns, or a
-    list of :class:`~matcher.facts.PatientRecord`. Returns one
+    list of :class:`~matcher.facts.PatientRecord`. ``terms`` is a TERMS.csv of user
+    concepts, used on both sides (criteria text and notes). Returns one
     :class:`~nlp.schema.MatchResult` per (trial, patient), patients in sorted order.
     """
     if config is None or not isinstance(config, MatchConfig):
         config = load_config(config)
-    protocols = as_protocols(protocol)
+    index = None
+    if terms is not None:
+        from nlp.lexicon import with_user_terms
+        from nlp.pipeline import load_pipeline
+
+        index = with_user_terms(terms)
+        nlp = nlp or load_pipeline(extra_terms=terms)
+    protocols = as_protocols(protocol, index)
     if hasattr(notes, "to_dict") and hasattr(notes, "columns"):
         notes = notes.to_dict("records")
     notes = list(notes)
@@ -71,7 +86,7 @@ def match(protocol: ProtocolLike, notes, config: Optional[Union[MatchConfig, dic
         records = notes
     else:
         records = records_from_rows(notes, nlp)
-    return match_records(protocols, records, config)
+    return match_records(protocols, records, config, index)
 
 
 def results_to_dataframe(results: Iterable[MatchResult]):

@@ -42,18 +42,23 @@ def read_pairs(path: Optional[str]) -> Optional[dict[str, list[str]]]:
     return {k: sorted(v) for k, v in pairs.items()}
 
 
-def load_protocols(spec: str) -> tuple[list, list[ErrorRecord]]:
-    """Parsed protocols of a .txt or .jsonl PROTOCOL, and error records for unusable rows."""
+def load_protocols(spec: str, terms: Optional[str] = None) -> tuple[list, list[ErrorRecord]]:
+    """Parsed protocols of a .txt or .jsonl PROTOCOL, and error records for unusable rows.
+
+    With ``terms`` (a TERMS.csv), criteria are parsed with the lexicon plus the user's terms,
+    so a criterion naming a user term gets that concept, as the notes' facts do."""
     from matcher.io.protocols import read_protocols
     from nlp.criteria import parse_protocol
+    from nlp.lexicon import with_user_terms
 
+    index = with_user_terms(terms) if terms else None
     protocols, errors = [], []
     for row in read_protocols(Path(spec)):
         if isinstance(row, ErrorRecord):
             errors.append(row)
             continue
         try:
-            protocols.append(parse_protocol(row.text, row.trial_id, row.title))
+            protocols.append(parse_protocol(row.text, row.trial_id, row.title, index=index))
         except Exception as exc:  # noqa: BLE001 - one bad protocol must not stop the run
             errors.append(ErrorRecord(source=spec, id=row.trial_id, reason=f"parser failure: {type(exc).__name__}"))
     if not protocols:
@@ -119,7 +124,7 @@ def match_command(args, options: ReadOptions) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out must be a directory: {out}")
     config = load_config(args.config) if args.config else load_config()
-    protocols, protocol_errors = load_protocols(args.protocol)
+    protocols, protocol_errors = load_protocols(args.protocol, args.terms)
     pairs = read_pairs(args.pairs)
     keep = (lambda pid: pid in pairs) if pairs is not None else None
     work = out / ".work"

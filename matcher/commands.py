@@ -44,6 +44,29 @@ def register_match(sub) -> None:
     p.set_defaults(func=cmd_match)
 
 
+def check_terms(path) -> None:
+    """Read --terms up front, so a bad file stops the run with one line naming its first problems.
+
+    Bad rows are fatal (see :mod:`nlp.lexicon.user_terms`); ignored duplicates are warned about on stderr.
+    """
+    if not path:
+        return
+    from nlp.lexicon.user_terms import TermsError, read_terms
+
+    try:
+        terms = read_terms(path)
+    except FileNotFoundError:
+        raise UsageError(f"--terms file not found: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"--terms must be a CSV file, not a directory: {path}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read --terms file {path}: {exc.strerror or exc}") from None
+    except TermsError as exc:
+        raise UsageError(str(exc)) from None
+    for warning in terms.warnings:
+        print(f"warning: terms file {path}: {warning}", file=sys.stderr)
+
+
 def _read_options(args):
     from matcher.io.notes import ReadOptions
 
@@ -60,6 +83,7 @@ def cmd_extract(args) -> int:
         raise UsageError("--workers must be at least 1")
     if args.resume and not args.out:
         raise UsageError("--resume needs --out")
+    check_terms(args.terms)
     return extract_command(args.notes, Path(args.out) if args.out else None, _read_options(args), fmt=args.format,
                            limit=args.limit, terms=args.terms, workers=args.workers, resume=args.resume)
 
@@ -70,6 +94,7 @@ def cmd_match(args) -> int:
 
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    check_terms(args.terms)
     return match_command(args, _read_options(args))
 
 

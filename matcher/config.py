@@ -24,7 +24,7 @@ class AbsencePolicy(BaseModel):
     model_config = ConfigDict(extra="ignore")
     exclusion: Status = "not_met"
     negated_exclusion: Status = "not_met"
-    exclusion_measurement: Status = "not_met"
+    exclusion_measurement: Status = "unknown"
     exclusion_free_text: Status = "not_met"
     negated_inclusion: Status = "met"
     inclusion: Status = "unknown"

@@ -192,7 +192,7 @@ class Evaluator:
         candidates = self._candidates(entry)
         label = entry.label
         if not candidates:
-            return Outcome("unknown", f"No {label} value found in {self.p.n_notes} notes.", lookup=entry.id)
+            return self._absent(c, entry, kind)
         blocked = self._blocking_exception(c)
         if blocked is not None:
             return blocked

@@ -38,6 +38,9 @@ def init_worker(spec: JobSpec, counter=None) -> None:
     _STATE.clear()
     _STATE["spec"] = spec
     _STATE["nlp"] = load_pipeline(extra_terms=spec.terms) if spec.terms else load_pipeline()
+    if spec.terms:  # the protocols were parsed with these terms; the matcher must know their concepts too
+        from nlp.lexicon import with_user_terms
+        _STATE["index"] = with_user_terms(spec.terms)
     _STATE["protocols"] = [Protocol.model_validate_json(p) for p in spec.protocols_json]
     _STATE["config"] = load_config(spec.config)
     _STATE["counter"] = counter
@@ -98,7 +101,7 @@ def _outputs(spec: JobSpec, record) -> list[tuple[tuple, str]]:
         wanted = set(spec.pairs.get(record.patient_id, []))
         protocols = [p for p in protocols if p.trial_id in wanted]
     out = []
-    for result in match_records(protocols, [record], _STATE["config"]):
+    for result in match_records(protocols, [record], _STATE["config"], index=_STATE.get("index")):
         out.append(((result.trial_id, result.patient_id), dumps(result)))
     return out
 

@@ -134,7 +134,12 @@ def _exception_regions(rec: Recognized, start: int, end: int, comps: list[Compar
             continue
         inner_comps = [x for x in comps if ps < x.value_start < pe]
         conditions = [x for x in mentions if ps < x.start and x.end < pe and x.entry.category in _CONDITION_CATEGORIES]
-        if inner_comps and conditions and any(x.value_start < ps for x in comps):
+        before = [x for x in comps if x.value_start < ps]
+        if inner_comps and conditions and before:
+            regions.append((ps, pe))
+        elif inner_comps and before and _same_dimension(before[-1], inner_comps[0]) and \
+                re.search(r"[A-Za-z]{3,}", _strip_comparison(text, ps + 1, pe - 1, inner_comps[0])):
+            # "≥ 5 years old (18 years onward in Cambodia)": an alternative threshold under a condition
             regions.append((ps, pe))
     # "<= 5 x ULN if liver metastases", "or < 5 x ULN in patients with liver metastases"
     for x in comps:
@@ -150,6 +155,16 @@ def _exception_regions(rec: Recognized, start: int, end: int, comps: list[Compar
                     s = s - len(before) + before.rfind("or")
                 regions.append((s, cond[0].end))
     return regions
+
+
+def _same_dimension(a: Comparison, b: Comparison) -> bool:
+    ua, ub = unit_table().get(a.unit), unit_table().get(b.unit)
+    return (ua is None and ub is None) or (ua is not None and ub is not None and ua.dimension == ub.dimension)
+
+
+def _strip_comparison(text: str, start: int, end: int, comp: Comparison) -> str:
+    """The words of ``[start, end)`` around a comparison (the condition of an alternative threshold)."""
+    return (text[start:comp.start] + " " + text[comp.end:end]).strip()
 
 
 def _subject_before(comp: Comparison, mentions: list[Mention], text: str) -> list[Mention]:
@@ -429,7 +444,8 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
         inner = [m for m in exc_mentions if rs <= m.start and m.end <= re_]
         inner_comp = next((x for x in comps if rs <= x.value_start < re_), None)
         cond = next((m for m in inner if m.entry.category in _CONDITION_CATEGORIES), inner[0] if inner else None)
-        label = cond.entry.label if cond else text[rs:re_].strip("() ")
+        label = cond.entry.label if cond else (
+            _strip_comparison(text, rs, re_, inner_comp).strip("() ,;") if inner_comp else text[rs:re_].strip("() "))
         exc = ExceptionDraft(cond.entry if cond else None, label, inner_comp, rs, re_, cond)
         preceding = [d for d in drafts if d.span[0] < rs]
         targets = []
@@ -450,8 +466,34 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
     for a, b in zip(drafts, drafts[1:]):
         gap = text[min(a.mention.end if a.mention else a.span[1], b.anchor):b.anchor]
         links.append("or" if OR_WORD.search(gap) and not AND_WORD.search(gap) else "and")
+    remainder = _uncovered_requirement(rec, start, end, drafts, regions)
+    if remainder is not None:  # the population and the remaining requirement both hold
+        drafts.append(remainder)
+        links.append("and")
+        unattached += 1
     logic = "any" if links and all(x == "or" for x in links) else "all"
     return ClauseResult(drafts, logic, unattached, links)
+
+
+_STOPWORDS = frozenset("""a an the of in on at to for from with without by as is are was were be been being who which that
+this these those their his her its they them he she it or and any all other than such e g eg ie i.e patients patient
+subjects subject participants participant individuals people persons adults adult women woman men man male female
+males females aged age years year old older younger must should will may can have has had having not no""".split())
+
+
+def _uncovered_requirement(rec: Recognized, start: int, end: int, drafts: list[Draft], regions) -> Optional[Draft]:
+    """'Woman planning to deliver outside the research clinic': when the only recognized
+    constraints describe the population (sex, age), the rest of the clause is a requirement
+    too; keep it as a free-text constraint instead of dropping it."""
+    if not drafts or any(d.entry is None or d.entry.category != "demographic" for d in drafts):
+        return None
+    covered = [d.span for d in drafts] + list(regions)
+    words = [t for t in rec.tokens if start <= t.start and t.end <= end and t.raw[:1].isalpha()
+             and t.norm not in _STOPWORDS and not any(a <= t.start < b for a, b in covered)]
+    if len(words) < 2:
+        return None
+    lo, hi = words[0].start, words[-1].end
+    return Draft(rec.text[lo:hi], None, [(lo, hi)])
 
 
 def _dedupe(drafts: list[Draft]) -> list[Draft]:

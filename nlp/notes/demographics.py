@@ -51,6 +51,22 @@ def dob_spans(text: str) -> list[tuple[int, int, object]]:
     return out
 
 
+_SHE = re.compile(r"\b(?:she|her|hers|herself)\b", re.IGNORECASE)
+_HE = re.compile(r"\b(?:he|him|his|himself)\b", re.IGNORECASE)
+
+
+def _sex_from_pronouns(text: str) -> Optional[FactRecord]:
+    """Narrative notes often state sex only through pronouns ("She denies smoking"). Infer it
+    when one set clearly dominates (at least two uses and three times the other)."""
+    she, he = list(_SHE.finditer(text)), list(_HE.finditer(text))
+    for hits, other, value in ((she, he, "female"), (he, she, "male")):
+        if len(hits) >= 2 and len(hits) >= 3 * len(other):
+            m = hits[0]
+            return FactRecord("demographic", "sex", m.start(), m.end(), (m.start(), m.end()), value=value,
+                              method="inferred from pronouns", valued=True)
+    return None
+
+
 def extract_demographics(view: NoteView, note_date: Optional[str]) -> list[FactRecord]:
     """Age and sex records of one note."""
     text = view.text
@@ -102,6 +118,10 @@ def extract_demographics(view: NoteView, note_date: Optional[str]) -> list[FactR
         if free(s, e) and _sex(m.group("sex")):
             out.append(FactRecord("demographic", "sex", s, e, (s, e), value=_sex(m.group("sex")), valued=True))
             taken.append((s, e))
+    if not any(r.concept_id == "sex" for r in out):
+        inferred = _sex_from_pronouns(text)
+        if inferred is not None:
+            out.append(inferred)
     # Sex is stated once per note: keep its first explicit statement.
     sexes = sorted((r for r in out if r.concept_id == "sex"), key=lambda r: r.start)
     return [r for r in out if r.concept_id != "sex" or r is sexes[0]]
