@@ -265,3 +265,26 @@ def test_family_experiencer_and_slashed_qualifiers():
     assert only("Inclusion Criteria:\n- Family history of breast cancer in a first-degree relative", "breast cancer").experiencer == "family"
     assert only("Inclusion Criteria:\n- Children aged 6-12 years with asthma", "asthma").experiencer == "patient"
     assert only("Exclusion Criteria:\n- Severe/malignant/secondary hypertensive patients", "hypertension").qualifiers == ["severe"]
+
+
+def test_comma_list_takes_its_final_connector():
+    p = parse_protocol("Exclusion Criteria:\n- History of stroke, TIA, or myocardial infarction")
+    assert p.criteria[0].logic == "any" and len(p.criteria[0].constraints) == 3
+    p = parse_protocol("Inclusion Criteria:\n- ALT, AST and total bilirubin ≤ 1.5 x ULN")
+    assert p.criteria[0].logic == "all" and len(p.criteria[0].constraints) == 3
+
+
+def test_negation_reaches_across_diagnosed_with():
+    assert only("Inclusion Criteria:\n- Have not been previously diagnosed with cervical cancer", "cervical cancer").negated
+
+
+def test_alternative_threshold_in_parentheses_is_an_exception():
+    c = only("Inclusion Criteria:\n- ≥ 5 years old (18 years onward in Cambodia)", "age")
+    assert (c.comparator, c.value) == (">=", 5)
+    assert [(x.condition.label, x.comparator, x.value) for x in c.exceptions] == [("in Cambodia", ">=", 18)]
+
+
+def test_population_descriptor_keeps_the_rest_as_a_requirement():
+    p = parse_protocol("Exclusion Criteria:\n- Woman planning to deliver outside the research clinic")
+    labels = [c.concept.label for c in p.criteria[0].constraints]
+    assert labels == ["sex", "planning to deliver outside the research clinic"] and p.criteria[0].logic == "all"

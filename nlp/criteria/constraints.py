@@ -462,10 +462,15 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
 
     drafts = _dedupe(drafts)
     drafts.sort(key=lambda d: d.anchor)
-    links = []
+    links, comma_only = [], []
     for a, b in zip(drafts, drafts[1:]):
         gap = text[min(a.mention.end if a.mention else a.span[1], b.anchor):b.anchor]
         links.append("or" if OR_WORD.search(gap) and not AND_WORD.search(gap) else "and")
+        comma_only.append(bool(re.fullmatch(r"\s*,\s*", gap)))
+    # "A, B, or C": the commas of a list take the list's final connector.
+    for i in range(len(links) - 2, -1, -1):
+        if comma_only[i] and links[i + 1] == "or":
+            links[i] = "or"
     remainder = _uncovered_requirement(rec, start, end, drafts, regions)
     if remainder is not None:  # the population and the remaining requirement both hold
         drafts.append(remainder)

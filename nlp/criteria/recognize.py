@@ -79,7 +79,7 @@ def _negation_rules() -> dict[str, Optional[re.Pattern]]:
     # In criteria text, "not" inside a comparator ("not more than") is handled by the grammar,
     # and clause punctuation is handled by the clause splitter.
     by["TERMINATE"] = [t for t in by["TERMINATE"] if t not in (";", ":", "with", "patient", "pt", "she", "he", "the patient", "now", "currently", "today")]
-    by["TERMINATE"] += ["with", "and has", "and have", "and is", "and are", "who have", "who has", "is", "are", "was", "were"]
+    by["TERMINATE"] += ["and has", "and have", "and is", "and are", "who have", "who has", "is", "are", "was", "were"]
     return {k: _literal_regex(v) for k, v in by.items()}
 
 
