@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from nlp.criteria.clauses import COMMA, CONJUNCT, cues, find_label, split_requirements, top_level_cuts, trim
-from nlp.criteria.constraints import ClauseResult, Draft, build_clause
+from nlp.criteria.constraints import build_clause
+from nlp.criteria.drafts import ClauseResult, Draft
 from nlp.criteria.recognize import Recognized
 from nlp.criteria.tree import RawNode
 

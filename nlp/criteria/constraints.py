@@ -10,163 +10,22 @@ the constraints they qualify.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Optional
 
-from nlp.criteria.clauses import AND_WORD, OR_WORD, cues
+from nlp.criteria.clauses import cues
+from nlp.criteria.drafts import ClauseResult, Draft, inside
+from nlp.criteria.exceptions import attach_exceptions, exception_regions
+from nlp.criteria.modifiers import apply_family, apply_negation, clause_links, dedupe, mark_qualifiers_and_methods, uncovered_requirement
 from nlp.criteria.recognize import Recognized
-from nlp.data import load_json
 from nlp.grammar.comparisons import Comparison
-from nlp.grammar.temporal import TemporalMention
 from nlp.grammar.units import unit_table
-from nlp.lexicon import ConceptEntry, Mention
+from nlp.lexicon import Mention
 
 DURATION_CONCEPTS = {"life_expectancy", "age"}
 _COMMA_AFTER = re.compile(r"\s*(?:\([^()]{1,20}\))?\s*,")  # "After complete response (CR), ..."
 
 
-@lru_cache(maxsize=1)
-def _qualifier_regex() -> re.Pattern:
-    words = load_json("criteria/qualifiers.json")["qualifiers"]
-    alt = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
-    # up to two more qualifiers or adjectives may sit between the qualifier and the concept
-    return re.compile(r"(?<![A-Za-z])(?P<q>" + alt + r")(?:(?:\s+|\s*/\s*|\s*,\s*)(?:and\s+|or\s+)?[A-Za-z-]+){0,2}\s*$", re.IGNORECASE)
 _AGE_CUE = re.compile(r"\b(?:age[ds]?|old|older|younger|of\s+age|infants?|newborns?|neonates?|born)\b", re.IGNORECASE)
-_QUAL_AFTER = re.compile(r"[ \t]*[-(]?[ \t]*(?P<q>positive|negative|pos\b|neg\b|positivity|negativity|\+(?!\s*\d)|-(?![\w\d])|expression|expressing|overexpression|over-expression)\)?", re.IGNORECASE)
-_QUAL_BEFORE = re.compile(r"(?P<q>positive|negative)\s+(?:for\s+)?$", re.IGNORECASE)
-_CONDITION_CATEGORIES = {"comorbidity", "diagnosis", "disease_status", "reproductive", "biomarker"}
-
-
-@dataclass
-class ExceptionDraft:
-    entry: Optional[ConceptEntry]
-    label: str
-    comparison: Optional[Comparison]
-    start: int
-    end: int
-    mention: Optional[Mention] = None
-
-
-@dataclass
-class Draft:
-    """A constraint before it is turned into the contract model."""
-
-    label: str
-    entry: Optional[ConceptEntry]
-    parts: list[tuple[int, int]]
-    mention: Optional[Mention] = None
-    comparator: Optional[str] = None
-    value: object = None
-    value2: Optional[float] = None
-    unit: Optional[str] = None
-    negated: bool = False
-    temporal: Optional[TemporalMention] = None
-    exceptions: list[ExceptionDraft] = field(default_factory=list)
-    from_label: bool = False
-    comparison: Optional[Comparison] = None
-    qualifiers: list[str] = field(default_factory=list)
-    method: Optional[str] = None
-    method_mention: Optional[Mention] = None
-    experiencer: str = "patient"
-    others: list[Mention] = field(default_factory=list)  # repeated mentions of the same concept
-
-    @property
-    def span(self) -> tuple[int, int]:
-        return min(p[0] for p in self.parts), max(p[1] for p in self.parts)
-
-    @property
-    def anchor(self) -> int:
-        return self.mention.start if self.mention else self.span[0]
-
-    @property
-    def complete(self) -> bool:
-        return self.comparator is not None or self.value is not None
-
-    def richness(self) -> tuple:
-        return (self.comparator is not None, self.temporal is not None, bool(self.exceptions), not self.from_label)
-
-
-@dataclass
-class ClauseResult:
-    drafts: list[Draft]
-    logic: str
-    unattached: int = 0
-    links: list[str] = field(default_factory=list)  # "or"/"and" between consecutive drafts
-
-    def disjunctions(self) -> list[set[str]]:
-        """Groups of concept ids joined by 'or' ("relapsed/refractory", "AML or BPDCN")."""
-        groups, current = [], []
-        for i, d in enumerate(self.drafts):
-            if d.entry is None:
-                continue
-            if current and i > 0 and self.links[i - 1] == "or":
-                current.append(d.entry.id)
-            else:
-                if len(current) > 1:
-                    groups.append(set(current))
-                current = [d.entry.id]
-        if len(current) > 1:
-            groups.append(set(current))
-        return groups
-
-
-def _inside(s: int, e: int, regions: list[tuple[int, int]]) -> bool:
-    return any(a <= s and e <= b for a, b in regions)
-
-
-def _exception_regions(rec: Recognized, start: int, end: int, comps: list[Comparison], mentions: list[Mention]) -> list[tuple[int, int]]:
-    text, c = rec.text, cues()
-    regions: list[tuple[int, int]] = []
-    for m in c["exception"].finditer(text, start, end):
-        open_paren = text.rfind("(", start, m.start())
-        close_before = text.rfind(")", start, m.start())
-        if open_paren > close_before:
-            close = text.find(")", m.end(), end)
-            regions.append((open_paren, close + 1 if close != -1 else end))
-        else:
-            stop = min([p for p in (text.find(";", m.end(), end), text.find(",", m.end(), end)) if p != -1] or [end])
-            regions.append((m.start(), stop))
-    # Parentheticals with a condition and its own threshold: "(Gilbert syndrome <= 3.0 x ULN)".
-    for m in re.finditer(r"\(([^()]*)\)", text[start:end]):
-        ps, pe = start + m.start(), start + m.end()
-        if _inside(ps, pe, regions):
-            continue
-        inner_comps = [x for x in comps if ps < x.value_start < pe]
-        conditions = [x for x in mentions if ps < x.start and x.end < pe and x.entry.category in _CONDITION_CATEGORIES]
-        before = [x for x in comps if x.value_start < ps]
-        if inner_comps and conditions and before:
-            regions.append((ps, pe))
-        elif inner_comps and before and _same_dimension(before[-1], inner_comps[0]) and \
-                re.search(r"[A-Za-z]{3,}", _strip_comparison(text, ps + 1, pe - 1, inner_comps[0])):
-            # "≥ 5 years old (18 years onward in Cambodia)": an alternative threshold under a condition
-            regions.append((ps, pe))
-    # "<= 5 x ULN if liver metastases", "or < 5 x ULN in patients with liver metastases"
-    for x in comps:
-        if _inside(x.start, x.end, regions) or not any(y.value_start < x.start for y in comps):
-            continue
-        follow = c["conditional"].match(text, x.end + len(text[x.end:end]) - len(text[x.end:end].lstrip()))
-        if follow:
-            cond = [m for m in mentions if follow.end() <= m.start < follow.end() + 60 and m.end <= end]
-            if cond:
-                s = x.start
-                before = text[max(start, s - 5):s]
-                if re.search(r"\bor\s*$", before):
-                    s = s - len(before) + before.rfind("or")
-                regions.append((s, cond[0].end))
-    return regions
-
-
-def _same_dimension(a: Comparison, b: Comparison) -> bool:
-    ua, ub = unit_table().get(a.unit), unit_table().get(b.unit)
-    return (ua is None and ub is None) or (ua is not None and ub is not None and ua.dimension == ub.dimension)
-
-
-def _strip_comparison(text: str, start: int, end: int, comp: Comparison) -> str:
-    """The words of ``[start, end)`` around a comparison (the condition of an alternative threshold)."""
-    return (text[start:comp.start] + " " + text[comp.end:end]).strip()
-
-
 def _subject_before(comp: Comparison, mentions: list[Mention], text: str) -> list[Mention]:
     """The measured concepts a comparison applies to, including conjoined ones."""
     before = [m for m in mentions if m.end <= comp.value_start and (m.entry.measured or m.entry.category == "biomarker")]
@@ -198,23 +57,6 @@ def _subject_after(comp: Comparison, mentions: list[Mention], rec: Recognized) -
     return m
 
 
-def _qualitative(draft: Draft, text: str, end: int) -> None:
-    m = draft.mention
-    if m is None or m.entry.category != "biomarker":
-        return
-    after = _QUAL_AFTER.match(text, m.end, end)
-    before = _QUAL_BEFORE.search(text[max(0, m.start - 20):m.start])
-    q = after.group("q").lower() if after else before.group("q").lower() if before else None
-    if q is None:
-        return
-    if after:
-        draft.parts.append((m.start, after.end()))
-    else:
-        draft.parts.append((m.start - len(before.group(0)), m.end))
-    if q.startswith("neg") or q == "-":
-        draft.negated = True
-
-
 def _apply_comparison(draft: Draft, comp: Comparison) -> None:
     units = unit_table()
     entry = draft.entry
@@ -243,11 +85,11 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
     mentions = [m for m in rec.mentions if start <= m.start and m.end <= end]
     comps = [x for x in rec.comparisons if start <= x.value_start < end]
     temporals = [t for t in rec.temporals if start <= t.start < end]
-    regions = _exception_regions(rec, start, end, comps, mentions)
-    exc_mentions = [m for m in mentions if _inside(m.start, m.end, regions)]
-    mentions = [m for m in mentions if not _inside(m.start, m.end, regions)]
+    regions = exception_regions(rec, start, end, comps, mentions)
+    exc_mentions = [m for m in mentions if inside(m.start, m.end, regions)]
+    mentions = [m for m in mentions if not inside(m.start, m.end, regions)]
     # Numbers inside a concept's name ("type 1 diabetes", "7+3") are not thresholds.
-    comps_free = [x for x in comps if not _inside(x.value_start, x.value_end, regions)
+    comps_free = [x for x in comps if not inside(x.value_start, x.value_end, regions)
                   and not any(m.start <= x.value_start and x.value_end <= m.end for m in mentions)]
 
     # Anchors of time windows ("after CR", "prior to enrollment") are not constraints.
@@ -352,17 +194,7 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
                 drafts.append(d)
             _apply_comparison(d, comp)
 
-    for d in drafts:
-        _qualitative(d, text, end)
-        if d.mention is not None:
-            q = _qualifier_regex().search(text[max(start, d.mention.start - 40):d.mention.start])
-            inner = _qualifier_regex().match(d.mention.text.lower() + " ")  # "uncontrolled hypertension" as one synonym
-            for hit in (q, inner):
-                if hit:
-                    d.qualifiers.append(re.sub(r"\s+", " ", hit.group("q").lower()))
-        if methods and d.entry is not None and (d.entry.measured or d.entry.category in ("biomarker", "cardiac")):
-            d.method = methods[0].entry.label  # "CD123 ... detected by flow cytometry"
-            d.method_mention = methods[0]
+    mark_qualifiers_and_methods(drafts, text, start, end, methods)
 
     # Time windows -> their events.
     for t in temporals:
@@ -406,118 +238,17 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
             drafts.append(d)
             unattached += 1
 
-    # Negation cues.
-    terms = [x for x in rec.terminators if start <= x.start < end]
-    sex_spans = [d.span for d in drafts if d.entry is not None and d.entry.id == "sex"]
-    for cue in (x for x in rec.negations if start <= x.start and x.end <= end):
-        if _inside(cue.start, cue.end, sex_spans) or _inside(cue.start, cue.end, regions):
-            continue  # "gender is not limited" states no restriction
-        if cue.direction == "FORWARD":
-            scoped = [d for d in drafts if d.anchor >= cue.end and d.entry is not None and d.entry.id != "sex"]
-            first = True
-            for d in scoped:
-                if any(cue.end <= x.start < d.anchor for x in terms):
-                    break
-                if d.comparator is not None and len(text[cue.end:d.anchor].split()) > 3:
-                    break  # a threshold is not negated by a distant cue
-                d.negated = True
-                if first:
-                    d.parts.append((cue.start, d.span[1]))
-                    first = False
-        else:
-            prior = [d for d in drafts if d.mention is not None and d.mention.end <= cue.start and d.entry is not None]
-            if prior and len(text[prior[-1].mention.end:cue.start].split()) <= 3:
-                prior[-1].negated = True
-                prior[-1].parts.append((prior[-1].span[0], cue.end))
+    apply_negation(rec, drafts, start, end, regions)
+    apply_family(rec, drafts, start, end)
+    attach_exceptions(text, drafts, regions, exc_mentions, comps)
 
-    # Family cues: "a first-degree relative with breast cancer" is about relatives.
-    for cue in (x for x in rec.family if start <= x.start and x.end <= end):
-        for d in drafts:
-            if d.mention is None or d.anchor < cue.end or d.entry is None or d.entry.domain != "condition":
-                continue
-            if any(cue.end <= x.start < d.anchor for x in terms) or len(text[cue.end:d.anchor].split()) > 8:
-                break
-            d.experiencer = "family"
-
-    # Exceptions -> the constraints they qualify.
-    for rs, re_ in regions:
-        inner = [m for m in exc_mentions if rs <= m.start and m.end <= re_]
-        inner_comp = next((x for x in comps if rs <= x.value_start < re_), None)
-        cond = next((m for m in inner if m.entry.category in _CONDITION_CATEGORIES), inner[0] if inner else None)
-        label = cond.entry.label if cond else (
-            _strip_comparison(text, rs, re_, inner_comp).strip("() ,;") if inner_comp else text[rs:re_].strip("() "))
-        exc = ExceptionDraft(cond.entry if cond else None, label, inner_comp, rs, re_, cond)
-        preceding = [d for d in drafts if d.span[0] < rs]
-        targets = []
-        if cond is not None and cond.entry.related:
-            targets = [d for d in preceding if d.entry is not None and d.entry.id in cond.entry.related]
-        if not targets and inner_comp is not None:
-            dim = unit_table().get(inner_comp.unit)
-            targets = [d for d in preceding if d.comparison is not None and (
-                dim is None or (unit_table().get(d.unit) and unit_table().get(d.unit).dimension == dim.dimension))]
-        if not targets and preceding:
-            targets = [max(preceding, key=lambda d: d.span[1])]
-        for d in targets:
-            d.exceptions.append(exc)
-
-    drafts = _dedupe(drafts)
+    drafts = dedupe(drafts)
     drafts.sort(key=lambda d: d.anchor)
-    links, comma_only = [], []
-    for a, b in zip(drafts, drafts[1:]):
-        gap = text[min(a.mention.end if a.mention else a.span[1], b.anchor):b.anchor]
-        links.append("or" if OR_WORD.search(gap) and not AND_WORD.search(gap) else "and")
-        comma_only.append(bool(re.fullmatch(r"\s*,\s*", gap)))
-    # "A, B, or C": the commas of a list take the list's final connector.
-    for i in range(len(links) - 2, -1, -1):
-        if comma_only[i] and links[i + 1] == "or":
-            links[i] = "or"
-    remainder = _uncovered_requirement(rec, start, end, drafts, regions)
+    links = clause_links(drafts, text)
+    remainder = uncovered_requirement(rec, start, end, drafts, regions)
     if remainder is not None:  # the population and the remaining requirement both hold
         drafts.append(remainder)
         links.append("and")
         unattached += 1
     logic = "any" if links and all(x == "or" for x in links) else "all"
     return ClauseResult(drafts, logic, unattached, links)
-
-
-_STOPWORDS = frozenset("""a an the of in on at to for from with without by as is are was were be been being who which that
-this these those their his her its they them he she it or and any all other than such e g eg ie i.e patients patient
-subjects subject participants participant individuals people persons adults adult women woman men man male female
-males females aged age years year old older younger must should will may can have has had having not no""".split())
-
-
-def _uncovered_requirement(rec: Recognized, start: int, end: int, drafts: list[Draft], regions) -> Optional[Draft]:
-    """'Woman planning to deliver outside the research clinic': when the only recognized
-    constraints describe the population (sex, age), the rest of the clause is a requirement
-    too; keep it as a free-text constraint instead of dropping it."""
-    if not drafts or any(d.entry is None or d.entry.category != "demographic" for d in drafts):
-        return None
-    covered = [d.span for d in drafts] + list(regions)
-    words = [t for t in rec.tokens if start <= t.start and t.end <= end and t.raw[:1].isalpha()
-             and t.norm not in _STOPWORDS and not any(a <= t.start < b for a, b in covered)]
-    if len(words) < 2:
-        return None
-    lo, hi = words[0].start, words[-1].end
-    return Draft(rec.text[lo:hi], None, [(lo, hi)])
-
-
-def _dedupe(drafts: list[Draft]) -> list[Draft]:
-    """One constraint per concept per clause: keep the richest mention."""
-    out: list[Draft] = []
-    for d in drafts:
-        same = next((o for o in out if o.entry is not None and d.entry is not None and o.entry.id == d.entry.id
-                     and not (o.comparator and d.comparator)
-                     and not (o.temporal and d.temporal and o.temporal is not d.temporal)), None)
-        if same is None:
-            out.append(d)
-            continue
-        keep, lose = (d, same) if d.richness() > same.richness() else (same, d)
-        keep.negated = keep.negated or lose.negated
-        keep.others.extend(([lose.mention] if lose.mention else []) + lose.others)
-        if keep.temporal is None and lose.temporal is not None:  # keep what the other mention knew
-            keep.temporal = lose.temporal
-            keep.parts.append((lose.temporal.start, lose.temporal.end))
-        if not keep.exceptions:
-            keep.exceptions = lose.exceptions
-        out[out.index(same)] = keep
-    return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 from nlp.criteria.build import Builder, Node, finish
-from nlp.criteria.constraints import Draft
+from nlp.criteria.drafts import Draft
 from nlp.criteria.recognize import recognize
 from nlp.criteria.tree import build_outline
 from nlp.grammar.units import unit_table
