@@ -9,97 +9,21 @@ note's reference range first, then from the default ULN table (and said so).
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from typing import Optional
 
 from matcher.config import MatchConfig
 from matcher.facts import PatientIndex, Related, knowledge
-from matcher.report.describe import describe_threshold
+from matcher.outcome import HAS, Outcome, compare, quote, where
+from matcher.quantities import QuantityChecks
 from nlp.grammar.dates import parse_date
-from nlp.grammar.numbers import format_number
 from nlp.grammar.units import unit_table
 from nlp.schema import Constraint, Fact
 
-HAS = ("present", "historical")
-POSITIVE_WORDS = {"positive", "pos", "+", "detected", "expressed", "bright", "dim", "partial", "heterogeneous", "present", "yes"}
-NEGATIVE_WORDS = {"negative", "neg", "-", "not detected", "not expressed", "absent", "no"}
 COUNT_UNITS = {"courses", "cycles", "lines", "doses", "episodes", None}
 BIOMARKER_POSITIVE_MIN = 20.0  # % of blasts; flow cytometry's usual positivity cut-off
 
 
-@dataclass
-class Outcome:
-    status: str
-    reason: str
-    evidence: list[Fact] = field(default_factory=list)
-    lookup: Optional[str] = None  # what to look up when unknown
-
-
-def _cmp(value: float, comparator: str, t: float, t2: Optional[float] = None) -> bool:
-    def close(a, b):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    if comparator == ">":
-        return value > t and not close(value, t)
-    if comparator == ">=":
-        return value > t or close(value, t)
-    if comparator == "<":
-        return value < t and not close(value, t)
-    if comparator == "<=":
-        return value < t or close(value, t)
-    if comparator == "==":
-        return close(value, t)
-    if comparator == "between":
-        return (value > t or close(value, t)) and (value < t2 or close(value, t2))
-    return False
-
-
-def _interval_verdict(fact_cmp, v, v2, comparator, t, t2) -> Optional[bool]:
-    """Does what the fact says (a value, a range, or a bound like "> 12 weeks") satisfy the
-    threshold? True, False, or None when it cannot tell."""
-    inf = float("inf")
-    if v2 is not None:
-        lo, hi = (v, v2) if v <= v2 else (v2, v)
-        lo_open = hi_open = False
-    elif fact_cmp in (">", ">="):
-        lo, hi, lo_open, hi_open = v, inf, fact_cmp == ">", True
-    elif fact_cmp in ("<", "<="):
-        lo, hi, lo_open, hi_open = -inf, v, True, fact_cmp == "<"
-    else:
-        return _cmp(v, comparator, t, t2)
-    if comparator == "between":
-        c_lo, c_hi, c_lo_open, c_hi_open = t, t2, False, False
-    elif comparator in (">", ">="):
-        c_lo, c_hi, c_lo_open, c_hi_open = t, inf, comparator == ">", True
-    elif comparator in ("<", "<="):
-        c_lo, c_hi, c_lo_open, c_hi_open = -inf, t, True, comparator == "<"
-    else:
-        c_lo = c_hi = t
-        c_lo_open = c_hi_open = False
-
-    def above(a, a_open, b, b_open):  # lower bound a (open?) is at least lower bound b
-        return a > b or (math.isclose(a, b, abs_tol=1e-9) and (a_open or not b_open))
-
-    def below(a, a_open, b, b_open):  # upper bound a is at most upper bound b
-        return a < b or (math.isclose(a, b, abs_tol=1e-9) and (a_open or not b_open))
-    inside = above(lo, lo_open, c_lo, c_lo_open) and below(hi, hi_open, c_hi, c_hi_open)
-    if inside:
-        return True
-    disjoint = hi < c_lo or lo > c_hi or (math.isclose(hi, c_lo, abs_tol=1e-9) and (hi_open or c_lo_open)) \
-        or (math.isclose(lo, c_hi, abs_tol=1e-9) and (lo_open or c_hi_open))
-    return False if disjoint else None
-
-
-def _where(f: Fact) -> str:
-    return f" on {f.date}" if f.date else f" (note {f.note_id})"
-
-
-def _q(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-class Evaluator:
+class Evaluator(QuantityChecks):
     """Evaluates constraints for one patient with one configuration."""
 
     def __init__(self, patient: PatientIndex, config: MatchConfig):
@@ -122,145 +46,6 @@ class Evaluator:
         return self._presence(c, entry, kind)
 
     # -- values ---------------------------------------------------------------------
-    def _candidates(self, entry) -> list[Related]:
-        related = [r for r in self.p.related(entry.id) if r.fact.assertion in HAS and isinstance(r.fact.value, (int, float))]
-        if not related and entry.id == "ecog":
-            related = self._kps_as_ecog()
-        if entry.id == "spo2":
-            room = [r for r in related if (r.fact.oxygen or "").lower() in ("room air", "ra")]
-            unspecified = [r for r in related if not r.fact.oxygen]
-            related = room or unspecified or related
-        return related
-
-    def _kps_as_ecog(self) -> list[Related]:
-        try:
-            from nlp.notes.performance import kps_to_ecog  # the one KPS->ECOG table
-        except ImportError:  # notes side not installed
-            return []
-        out = []
-        for r in self.p.related("kps"):
-            if r.fact.assertion in HAS and isinstance(r.fact.value, (int, float)):
-                ecog = kps_to_ecog(r.fact.value)
-                if ecog is not None:
-                    out.append(Related(r.fact.model_copy(update={"value": float(ecog), "unit": None,
-                                                                   "concept": r.fact.concept.model_copy(update={"label": f"ECOG {ecog} (from KPS {format_number(r.fact.value)})"})}), "KPS mapped to ECOG"))
-        return out
-
-    def _value_in(self, fact: Fact, c: Constraint, entry, raw: Optional[float] = None) -> tuple[Optional[float], str]:
-        """The fact's value (or ``raw``) in the constraint's unit, and a note on how it was obtained."""
-        raw = float(fact.value) if raw is None else float(raw)
-        if c.unit == "x ULN":
-            if fact.uln_multiple is not None and raw == fact.value:
-                src = fact.uln_source or "the report"
-                ref = f" (ULN {format_number(fact.reference_range[1])} from {src})" if fact.reference_range and fact.reference_range[1] else f" ({src})"
-                return fact.uln_multiple, ref
-            if fact.reference_range and fact.reference_range[1]:
-                uln = fact.reference_range[1]
-                return raw / uln, f" (ULN {format_number(uln)} from the report)"
-            default = self.config.default_uln(entry.id)
-            if default is None:
-                return None, ""
-            uln, uln_unit, source = default
-            uln_here = self.units.convert(uln, uln_unit, fact.unit, entry.molar_mass) if fact.unit and uln_unit else uln
-            if uln_here is None:
-                return None, ""
-            return raw / uln_here, f" (no range in the note; {source} ULN {format_number(uln_here)} {fact.unit or ''})".replace(" )", ")")
-        if c.unit is None or fact.unit is None or c.unit == fact.unit:
-            return raw, ""
-        converted = self.units.convert(raw, fact.unit, c.unit, entry.molar_mass)
-        if converted is None:
-            return None, ""
-        return converted, f" (= {format_number(round(converted, 3))} {c.unit})"
-
-    def _threshold(self, c: Constraint) -> tuple[str, float, Optional[float], Optional[str]]:
-        """The threshold, raised or lowered by an exception whose condition the patient has."""
-        for x in c.exceptions:
-            if x.comparator and isinstance(x.value, (int, float)):
-                hit = self._has_condition(x.condition)
-                if hit is not None:
-                    return x.comparator, x.value, x.value2, f"{x.condition.label} documented ({_q(hit.text, 30)}{_where(hit)}), so the limit is {describe_threshold(x.comparator, x.value, x.value2, x.unit)}"
-        return c.comparator, c.value, c.value2, None
-
-    def _has_condition(self, concept) -> Optional[Fact]:
-        cid = concept.id or (self.p.index.lookup(concept.label).id if self.p.index.lookup(concept.label) else None)
-        for r in reversed(self.p.related(cid, concept.codes)):
-            if r.fact.assertion in HAS:
-                return r.fact
-        return None
-
-    def _value(self, c: Constraint, entry, kind: str) -> Outcome:
-        candidates = self._candidates(entry)
-        label = entry.label
-        if not candidates:
-            return self._absent(c, entry, kind)
-        blocked = self._blocking_exception(c)
-        if blocked is not None:
-            return blocked
-        usable, other_method = [], []
-        for r in candidates:
-            if not self._method_ok(c, r.fact):
-                other_method.append(r)
-                continue
-            value, how = self._value_in(r.fact, c, entry)
-            value2 = self._value_in(r.fact, c, entry, r.fact.value2)[0] if r.fact.value2 is not None else None
-            if value is not None:
-                usable.append((r, value, how, value2))
-        if not usable and other_method:
-            f = other_method[-1].fact
-            return Outcome("unknown", f"{label} {format_number(f.value)} {f.unit or ''} was measured by {f.method}{_where(f)}, not by {c.method}.".replace("  ", " "), [f], lookup=entry.id)
-        if not usable:
-            f = candidates[-1].fact
-            return Outcome("unknown", f"{label} {format_number(f.value)} {f.unit or ''}{_where(f)} cannot be compared with {describe_threshold(c.comparator, c.value, c.value2, c.unit)} (no ULN or unit conversion).".replace("  ", " "), [f], lookup=entry.id)
-        r, value, how, value2 = usable[-1]  # newest value wins
-        f = r.fact
-        comparator, t, t2, exception_note = self._threshold(c)
-        ok = _interval_verdict(f.comparator, value, value2, comparator, t, t2)
-        if ok is None:
-            return Outcome("unknown", f"{_label_of(f, label)} \"{_q(f.text)}\"{_where(f)} does not settle {describe_threshold(comparator, t, t2, c.unit)}.", [f], lookup=entry.id)
-        missing_anchor = self._anchor_missing(c, entry)
-        if ok and missing_anchor:
-            return Outcome("unknown", f"{_label_of(f, label)} {format_number(f.value)} {f.unit or ''}{_where(f)} meets {describe_threshold(comparator, t, t2, c.unit)}, but no {missing_anchor} before it is documented.".replace("  ", " "), [f], lookup=entry.id)
-        shown = (f"{f.comparator} " if f.comparator else "") + f"{format_number(f.value)}" + (f"-{format_number(f.value2)}" if f.value2 is not None else "") + f" {f.unit or ''}"
-        shown = shown.strip()
-        if c.unit == "x ULN":
-            shown += f"{_where(f)} is {format_number(round(value, 2))} x ULN{how}"
-        else:
-            shown += f"{_where(f)}{how}"
-        rule = describe_threshold(comparator, t, t2, c.unit)
-        parts = [f"{_label_of(f, label)} {shown}, {'within' if ok else 'outside'} {rule}."]
-        if exception_note:
-            parts.append(exception_note[0].upper() + exception_note[1:] + ".")
-        if r.route not in ("same concept",):
-            parts.append(f"Matched through {r.route}.")
-        history = [u for u in usable[:-1] if u[0].fact.date != f.date or u[0].fact.value != f.value][-3:]
-        if history:
-            parts.append("Earlier: " + ", ".join(f"{format_number(h[0].fact.value)} {h[0].fact.unit or ''}{_where(h[0].fact)}".replace("  ", " ") for h in history) + ".")
-        if entry.id == "spo2" and f.oxygen and f.oxygen.lower() not in ("room air", "ra"):
-            parts.append(f"Reading on {f.oxygen}; no room-air reading found.")
-        return Outcome("met" if ok else "not_met", " ".join(parts), [f])
-
-    def _blocking_exception(self, c: Constraint) -> Optional[Outcome]:
-        """An exception without its own threshold ("except ... bone marrow regeneration")."""
-        for x in c.exceptions:
-            if x.comparator is None:
-                hit = self._has_condition(x.condition)
-                if hit is not None:
-                    return Outcome("not_met", f"{x.condition.label} documented ({_q(hit.text, 30)}{_where(hit)}); the criterion excludes this cause.", [hit])
-        return None
-
-    # -- counts ---------------------------------------------------------------------
-    def _count(self, c: Constraint, entry, kind: str) -> Outcome:
-        related = [r for r in self.p.related(entry.id, []) if r.fact.assertion in HAS]
-        if not related:
-            return self._absent(c, entry, kind)
-        stated = [r.fact.count for r in related if r.fact.count]
-        distinct = {(r.fact.concept.id, r.fact.date or r.fact.note_id) for r in related}
-        n = max(stated + [len(distinct)])
-        ok = _cmp(float(n), c.comparator, c.value, c.value2)
-        rule = describe_threshold(c.comparator, c.value, c.value2, c.unit)
-        reason = f"{n} {c.unit or 'documented'} of {entry.label} found ({', '.join(_q(r.fact.text, 25) for r in related[:4])}), {'meeting' if ok else 'not meeting'} {rule}."
-        return Outcome("met" if ok else "not_met", reason, [r.fact for r in related][:5])
-
     # -- presence -------------------------------------------------------------------
     def _polarity(self, r: Related, entry) -> Optional[str]:
         """'has', 'lacks', 'maybe' or None (family/hypothetical: ignored)."""
@@ -334,7 +119,7 @@ class Evaluator:
         if ref is None or when is None:
             return None
         age_days = (ref - when).days
-        return _cmp(float(age_days), t.comparator or "<=", t.days, None if t.value2 is None else t.value2 * t.days / t.value)
+        return compare(float(age_days), t.comparator or "<=", t.days, None if t.value2 is None else t.value2 * t.days / t.value)
 
     def _presence(self, c: Constraint, entry, kind: str) -> Outcome:
         has, lacks, maybe, undated, other_method = [], [], [], [], []
@@ -366,14 +151,14 @@ class Evaluator:
             has = [r for r in has if (r.fact.date or "") == newest]
             lacks = [r for r in lacks if (r.fact.date or "") == newest]
             if has and lacks:
-                return Outcome("unknown", f"Conflicting {label} results{_where(has[-1].fact)}: \"{_q(has[-1].fact.text)}\" and \"{_q(lacks[-1].fact.text)}\".",
+                return Outcome("unknown", f"Conflicting {label} results{where(has[-1].fact)}: \"{quote(has[-1].fact.text)}\" and \"{quote(lacks[-1].fact.text)}\".",
                                [has[-1].fact, lacks[-1].fact], lookup=entry.id)
         window = f" in the window ({c.temporal.text})" if c.temporal is not None and c.temporal.value is not None else ""
         if has:
             r = has[-1]
             route = "" if r.route == "same concept" else f" (matched through {r.route}: {r.fact.concept.label})"
             who = " in the family" if c.experiencer == "family" else ""
-            said = f"{label} documented{who}{window}: \"{_q(r.fact.text)}\"{_where(r.fact)}{route}"
+            said = f"{label} documented{who}{window}: \"{quote(r.fact.text)}\"{where(r.fact)}{route}"
             qualifier = self._qualifier_unconfirmed(c, r.fact) if c.experiencer == "patient" else None
             if qualifier:
                 if kind == "exclusion" and not c.negated and self.config.absence.exclusion != "unknown":
@@ -386,15 +171,15 @@ class Evaluator:
             return Outcome(status, said + ("; the criterion requires its absence." if c.negated else "."), [x.fact for x in has[-3:]])
         if lacks:
             r = lacks[-1]
-            said = f"{label} documented as absent or negative: \"{_q(r.fact.text)}\"{_where(r.fact)}"
+            said = f"{label} documented as absent or negative: \"{quote(r.fact.text)}\"{where(r.fact)}"
             return Outcome("met" if c.negated else "not_met", said + ".", [x.fact for x in lacks[-3:]])
         if maybe or undated:
             r = (maybe or undated)[-1]
             why = "only possible or pending" if maybe else "documented, but its date cannot be placed in the window"
-            return Outcome(self.config.possible_counts_as if maybe else "unknown", f"{label} {why}: \"{_q(r.fact.text)}\"{_where(r.fact)}.", [r.fact], lookup=entry.id)
+            return Outcome(self.config.possible_counts_as if maybe else "unknown", f"{label} {why}: \"{quote(r.fact.text)}\"{where(r.fact)}.", [r.fact], lookup=entry.id)
         if other_method:
             r = other_method[-1]
-            return Outcome("unknown", f"{label} shown by {r.fact.method} (\"{_q(r.fact.text)}\"{_where(r.fact)}), not by {c.method}.", [r.fact], lookup=entry.id)
+            return Outcome("unknown", f"{label} shown by {r.fact.method} (\"{quote(r.fact.text)}\"{where(r.fact)}), not by {c.method}.", [r.fact], lookup=entry.id)
         ruled_out = self._contradiction(c, entry)
         if ruled_out is not None:
             return ruled_out
@@ -414,7 +199,7 @@ class Evaluator:
             if facts and newest_status is not None and (facts[-1].date or "") >= newest_status:
                 f = facts[-1]
                 status = "met" if c.negated else "not_met"
-                return Outcome(status, f"{entry.label[0].upper() + entry.label[1:]} not documented, and the patient is {f.concept.label} (\"{_q(f.text)}\"{_where(f)}).", [f])
+                return Outcome(status, f"{entry.label[0].upper() + entry.label[1:]} not documented, and the patient is {f.concept.label} (\"{quote(f.text)}\"{where(f)}).", [f])
         if entry.category == "diagnosis" and not c.negated:
             families = [a for a in self.p.index.ancestors(entry.id) if a in knowledge()["diagnosis_families"]]
             for family in families:
@@ -422,7 +207,7 @@ class Evaluator:
                           and not self.p.index.is_a(entry.id, r.fact.concept.id)]
                 if others:
                     f = others[-1]
-                    return Outcome("not_met", f"No {entry.label} documented; the documented diagnosis is {f.concept.label} (\"{_q(f.text)}\"{_where(f)}).", [f])
+                    return Outcome("not_met", f"No {entry.label} documented; the documented diagnosis is {f.concept.label} (\"{quote(f.text)}\"{where(f)}).", [f])
         return None
 
     def _absent(self, c: Constraint, entry, kind: str) -> Outcome:
@@ -462,7 +247,7 @@ class Evaluator:
             return Outcome("unknown", f"Sex not documented in {self.p.n_notes} notes.", lookup="sex")
         f = facts[-1]
         ok = f.value.lower() == str(c.value).lower()
-        return Outcome("met" if ok else "not_met", f"Sex {f.value} (\"{_q(f.text)}\"), criterion requires {c.value}.", [f])
+        return Outcome("met" if ok else "not_met", f"Sex {f.value} (\"{quote(f.text)}\"), criterion requires {c.value}.", [f])
 
     def _free_text(self, c: Constraint, kind: str) -> Outcome:
         """A requirement with no lexicon concept: look for its words in the notes, never guess."""
@@ -471,16 +256,12 @@ class Evaluator:
             note_id, start, end, score = hits[0]
             text = self.p.record.notes[note_id].text[start:end]
             ev = Fact(concept=c.concept, note_id=note_id, span=(start, end), text=text, type="free_text")
-            return Outcome(self.config.free_text_status, f"\"{_q(c.concept.label)}\" is not a known concept; a similar phrase appears in note {note_id} (\"{_q(text)}\", similarity {score:.0f}); please verify.", [ev], lookup=None)
+            return Outcome(self.config.free_text_status, f"\"{quote(c.concept.label)}\" is not a known concept; a similar phrase appears in note {note_id} (\"{quote(text)}\", similarity {score:.0f}); please verify.", [ev], lookup=None)
         if kind == "exclusion" and self.config.absence.exclusion_free_text != "unknown":
-            return Outcome(self.config.absence.exclusion_free_text, f"\"{_q(c.concept.label)}\" is not a known concept and nothing like it appears in {self.p.n_notes} notes (absence policy for exclusions).")
-        return Outcome("unknown", f"\"{_q(c.concept.label)}\" is not a known concept and was not found in {self.p.n_notes} notes; please review.", lookup=None)
+            return Outcome(self.config.absence.exclusion_free_text, f"\"{quote(c.concept.label)}\" is not a known concept and nothing like it appears in {self.p.n_notes} notes (absence policy for exclusions).")
+        return Outcome("unknown", f"\"{quote(c.concept.label)}\" is not a known concept and was not found in {self.p.n_notes} notes; please review.", lookup=None)
 
     def _search_notes(self, phrase: str) -> list[tuple[str, int, int, float]]:
         from matcher.freetext import search_phrase
 
         return search_phrase(self.p.record.notes, phrase, self.config.free_text_min_score)
-
-
-def _label_of(fact: Fact, label: str) -> str:
-    return fact.concept.label if fact.concept.label.lower().startswith("ecog") and "kps" in fact.concept.label.lower() else label[0].upper() + label[1:]
