@@ -25,7 +25,7 @@ def main() -> None:
     protocols = [parse_protocol(SEED.read_text(encoding="utf-8"), SEED.stem)]
     sample = SHARED_DATA / "criteria" / "ctgov_sample.jsonl"
     if sample.exists():
-        rows = [r for r in read_jsonl(sample) if r.get("oncology") == "True"][:40]
+        rows = [r for r in read_jsonl(sample) if str(r.get("oncology")).lower() == "true"][:40]
         protocols += [parse_protocol(r["criteria"], r["nct_id"]) for r in rows]
     match_records(protocols[:1], records[:1])  # warm caches
     t0 = time.perf_counter()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -124,23 +125,26 @@ def match_command(args, options: ReadOptions) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out must be a directory: {out}")
     config = load_config(args.config) if args.config else load_config()
-    protocols, protocol_errors = load_protocols(args.protocol, args.terms)
+    protocols, protocol_errors = load_protocols(args.protocol)
     pairs = read_pairs(args.pairs)
     keep = (lambda pid: pid in pairs) if pairs is not None else None
     work = out / ".work"
     options_key = _options_dict(options, args.limit)
+    options_key["engine"] = args.engine
     manifest = Manifest.open(work, fingerprint("match", args.notes, options_key, args.protocol, args.config, args.pairs, args.terms),
                              args.resume)
+    _remove_stale_temps(out)
     spec = JobSpec("match", str(work), [p.model_dump_json() for p in protocols], config.model_dump(), pairs, args.terms,
                    getattr(args, "log_text", False))
     if args.engine == "spark":
-        from matcher.engine.spark import run_spark  # optional extra: trialmatch[spark]
-
-        summary = run_spark(spec, args.notes, options, manifest, keep, args.limit)
+        try:
+            from matcher.engine.spark import run_spark  # optional extra: trialmatch[spark]
+        except ImportError:
+            raise UsageError("--engine spark needs PySpark: pip install 'trialmatch[spark]'") from None
+        summary = run_spark(spec, args.notes, options, manifest, keep, args.limit, workers=args.workers)
     else:
         summary = run_local(spec, args.notes, options, manifest, args.workers, keep, args.limit)
     parts = manifest.data["parts"]
-    out.mkdir(parents=True, exist_ok=True)
     _write_lines(out / "results.jsonl", merged_lines(work, "match", parts))
     errors = (dumps(e) for e in protocol_errors)
     _write_lines(out / "errors.jsonl", _chain(errors, merged_errors(work, parts)))
@@ -153,14 +157,34 @@ def match_command(args, options: ReadOptions) -> int:
     _write(out / "report.html", render_report(shown, notes, title=f"trialmatch screening report ({summary.outputs} results"
                                                                    + (f", first {REPORT_LIMIT} shown)" if summary.outputs > REPORT_LIMIT else ")")))
     if args.format == "parquet":
-        write_parquet((MatchResult.model_validate_json(line) for line in merged_lines(work, "match", parts)), out / "results.parquet")
+        write_parquet(merged_lines(work, "match", parts), out / "results.parquet")
     shutil.rmtree(work, ignore_errors=True)  # partitions hold note text; nothing is left to resume
-    print(f"{summary.line()}; {len(protocols)} trial(s)", file=sys.stderr)
+    print(f"{summary.line()}; {len(protocols)} trial(s)" + (f", {len(protocol_errors)} protocol error(s)" if protocol_errors else ""),
+          file=sys.stderr)
     return 0
 
 
+def _remove_stale_temps(out: Path) -> None:
+    """Temporary files of a run killed while writing its outputs (they hold PHI; the rerun rewrites them)."""
+    for pattern in (".results.jsonl.*.tmp", ".errors.jsonl.*.tmp", ".report.html.*.tmp", ".results.parquet.tmp"):
+        for p in out.glob(pattern):
+            p.unlink(missing_ok=True)
+
+
 def _note_texts(work: Path, parts: int, patients: set[str]) -> dict[str, dict[str, str]]:
+    """Note texts of a few patients, for the evidence in report.html."""
     out: dict[str, dict[str, str]] = {}
+    if not patients:
+        return out
+    notes_parquet = work / "notes"
+    if notes_parquet.is_dir():  # the Spark engine keeps validated notes as Parquet
+        import pyarrow.dataset as ds
+
+        table = ds.dataset(str(notes_parquet), format="parquet").to_table(
+            columns=["patient_id", "note_id", "text"], filter=ds.field("patient_id").isin(sorted(patients)))
+        for row in table.to_pylist():
+            out.setdefault(row["patient_id"], {})[row["note_id"]] = row["text"]
+        return out
     for k in sorted({partition_of(p, parts) for p in patients}):
         for pid, rows in read_partition(work / f"part-{k:04d}.jsonl").items():
             if pid in patients:
@@ -173,8 +197,9 @@ def _chain(*iterables):
         yield from it
 
 
-def write_parquet(results: Iterable, path: Path, batch: int = 1000) -> None:
-    """results.parquet: one row per (trial, patient); nested fields as JSON text. Streams in batches."""
+def write_parquet(lines: Iterable[str], path: Path, batch: int = 1000) -> None:
+    """results.parquet from results.jsonl lines: one row per (trial, patient); nested fields as JSON
+    text. Streams in batches; mode 0600."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -188,15 +213,18 @@ def write_parquet(results: Iterable, path: Path, batch: int = 1000) -> None:
         if rows:
             writer.write_table(pa.Table.from_pylist(rows, schema=schema))
             rows.clear()
-    for r in results:
-        rows.append({"trial_id": r.trial_id, "patient_id": r.patient_id, "verdict": r.verdict, "score": r.score,
-                     "missing": json.dumps([m.model_dump() for m in r.missing], ensure_ascii=False),
-                     "criteria": json.dumps([c.model_dump() for c in r.criteria], ensure_ascii=False)})
+    for line in lines:
+        r = json.loads(line)
+        rows.append({"trial_id": r["trial_id"], "patient_id": r["patient_id"], "verdict": r["verdict"], "score": r["score"],
+                     "missing": json.dumps(r["missing"], ensure_ascii=False),
+                     "criteria": json.dumps(r["criteria"], ensure_ascii=False)})
         if len(rows) >= batch:
             flush()
     flush()
     writer.close()
     tmp.chmod(0o600)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
     tmp.replace(path)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Optional
 
 from matcher.config import MatchConfig
-from matcher.facts import PatientIndex, Related, knowledge
+from matcher.facts import PatientIndex, Related, ancestors_of, knowledge
 from matcher.outcome import HAS, Outcome, compare, quote, where
 from matcher.quantities import QuantityChecks
 from nlp.grammar.dates import parse_date
@@ -33,7 +33,7 @@ class Evaluator(QuantityChecks):
 
     # -- entry ----------------------------------------------------------------------
     def constraint(self, c: Constraint, kind: str) -> Outcome:
-        entry = self.p.index.get(c.concept.id) if c.concept.id else None
+        entry = self.p.entry(c.concept.id) if c.concept.id else None
         if entry is None:
             return self._free_text(c, kind)
         if entry.id == "sex":
@@ -74,8 +74,8 @@ class Evaluator(QuantityChecks):
         """A fact shown by another method than the criterion requires does not count."""
         if not c.method or not fact.method:
             return True
-        want = self.p.index.lookup(c.method)
-        got = self.p.index.lookup(fact.method)
+        want = self.p.lookup(c.method)
+        got = self.p.lookup(fact.method)
         if want is not None and got is not None:
             return want.id == got.id
         return c.method.lower() == fact.method.lower()
@@ -85,7 +85,7 @@ class Evaluator(QuantityChecks):
         t = c.temporal
         if t is None or t.value is not None or t.relation != "after" or not t.anchor:
             return None
-        anchor = self.p.index.lookup(t.anchor)
+        anchor = self.p.lookup(t.anchor)
         if anchor is None or anchor.id in knowledge()["implies"].get(entry.id, []):
             return None
         if any(r.fact.assertion in HAS for r in self.p.related(anchor.id)):
@@ -185,15 +185,10 @@ class Evaluator(QuantityChecks):
             return ruled_out
         return self._absent(c, entry, kind)
 
-    def _newest_status(self) -> Optional[str]:
-        """Date of the newest affirmed disease-status statement ('' when undated)."""
-        dates = [f.date or "" for f in self.p.facts if f.type == "disease_status" and f.assertion in HAS]
-        return max(dates) if dates else None
-
     def _contradiction(self, c: Constraint, entry) -> Optional[Outcome]:
         """Not documented, but a current fact rules it out (newly diagnosed -> not relapsed;
         a documented MDS -> not the AML a diagnosis requirement asks for)."""
-        newest_status = self._newest_status()
+        newest_status = self.p.newest_status_date
         for other in knowledge()["contradicts"].get(entry.id, []):
             facts = [r.fact for r in self.p.related(other) if r.fact.assertion == "present"]
             if facts and newest_status is not None and (facts[-1].date or "") >= newest_status:
@@ -201,7 +196,7 @@ class Evaluator(QuantityChecks):
                 status = "met" if c.negated else "not_met"
                 return Outcome(status, f"{entry.label[0].upper() + entry.label[1:]} not documented, and the patient is {f.concept.label} (\"{quote(f.text)}\"{where(f)}).", [f])
         if entry.category == "diagnosis" and not c.negated:
-            families = [a for a in self.p.index.ancestors(entry.id) if a in knowledge()["diagnosis_families"]]
+            families = [a for a in ancestors_of(self.p.index, entry.id) if a in knowledge()["diagnosis_families"]]
             for family in families:
                 others = [r.fact for r in self.p.related(family) if r.fact.assertion in HAS and r.fact.concept.id != entry.id
                           and not self.p.index.is_a(entry.id, r.fact.concept.id)]
@@ -255,7 +250,7 @@ class Evaluator(QuantityChecks):
         if hits:
             note_id, start, end, score = hits[0]
             text = self.p.record.notes[note_id].text[start:end]
-            ev = Fact(concept=c.concept, note_id=note_id, span=(start, end), text=text, type="free_text")
+            ev = Fact.model_construct(concept=c.concept, note_id=note_id, span=(start, end), text=text, type="free_text")
             return Outcome(self.config.free_text_status, f"\"{quote(c.concept.label)}\" is not a known concept; a similar phrase appears in note {note_id} (\"{quote(text)}\", similarity {score:.0f}); please verify.", [ev], lookup=None)
         if kind == "exclusion" and self.config.absence.exclusion_free_text != "unknown":
             return Outcome(self.config.absence.exclusion_free_text, f"\"{quote(c.concept.label)}\" is not a known concept and nothing like it appears in {self.p.n_notes} notes (absence policy for exclusions).")
@@ -264,4 +259,4 @@ class Evaluator(QuantityChecks):
     def _search_notes(self, phrase: str) -> list[tuple[str, int, int, float]]:
         from matcher.freetext import search_phrase
 
-        return search_phrase(self.p.record.notes, phrase, self.config.free_text_min_score)
+        return search_phrase(self.p.record.notes, phrase, self.config.free_text_min_score, self.p.sentences)

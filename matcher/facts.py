@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Optional
 
 from nlp.lexicon import ConceptIndex
-from nlp.schema import Fact
+from nlp.schema import Evidence, Fact
 
 
 @dataclass
@@ -66,13 +66,19 @@ class PatientIndex:
         self.index = index
         self._by_key: dict[str, list[Related]] = {}
         self._by_code: dict[tuple[str, str], list[Fact]] = {}
+        self._memo: dict[tuple, list[Related]] = {}
+        self._entries: dict[str, object] = {}
+        self._evidence: dict[int, Evidence] = {}
+        self._keep: list[Fact] = []
+        self._newest_status = False  # computed on first use
+        self._sentences: dict[str, list[tuple[int, int]]] = {}
         ordered = sorted(enumerate(record.facts), key=lambda p: fact_order(p[1], p[0]))
         self.facts = [f for _, f in ordered]
         for fact in self.facts:
             cid = fact.concept.id
             if cid:
                 self._add(cid, fact, "same concept")
-                for ancestor in _ancestors(index, cid):
+                for ancestor in ancestors_of(index, cid):
                     self._add(ancestor, fact, "hierarchy")
                 entry = index.get(cid)
                 for member in (entry.members if entry else ()):
@@ -89,23 +95,72 @@ class PatientIndex:
         self._by_key.setdefault(key, []).append(Related(fact, route))
 
     def related(self, concept_id: Optional[str], codes=()) -> list[Related]:
-        """Facts about this concept or a narrower one, oldest first."""
-        out = list(self._by_key.get(concept_id, [])) if concept_id else []
+        """Facts about this concept or a narrower one, oldest first (memoized: a patient is
+        matched against many criteria and trials)."""
+        key = (concept_id, tuple((c.system, c.code) for c in codes))
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        out = list(self._by_key.get(concept_id, [])) if concept_id else []  # already in fact order
         seen = {id(r.fact) for r in out}
+        extra = False
         for code in codes:
             for fact in self._by_code.get((code.system, code.code), []):
                 if id(fact) not in seen:
                     seen.add(id(fact))
                     out.append(Related(fact, "shared code"))
-        out.sort(key=lambda r: fact_order(r.fact))
+                    extra = True
+        if extra:
+            out.sort(key=lambda r: fact_order(r.fact))
+        self._memo[key] = out
         return out
+
+    def evidence_of(self, fact: Fact) -> Evidence:
+        """The contract's Evidence item for a fact, built once and shared by every node citing it."""
+        key = id(fact)
+        ev = self._evidence.get(key)
+        if ev is None:
+            ev = self._evidence[key] = Evidence.model_construct(note_id=fact.note_id, start=fact.span[0], end=fact.span[1], text=fact.text)
+            self._keep.append(fact)  # id() stays unique while the fact is alive
+        return ev
+
+    def entry(self, concept_id: Optional[str]):
+        """The lexicon entry of a concept id (memoized)."""
+        if not concept_id:
+            return None
+        if concept_id not in self._entries:
+            self._entries[concept_id] = self.index.get(concept_id)
+        return self._entries[concept_id]
+
+    def lookup(self, phrase: str):
+        """The lexicon entry whose synonym is ``phrase`` (memoized)."""
+        key = "\x00" + phrase
+        if key not in self._entries:
+            self._entries[key] = self.index.lookup(phrase)
+        return self._entries[key]
+
+    @property
+    def newest_status_date(self) -> Optional[str]:
+        """Date of the newest affirmed disease-status statement ('' when undated), or None."""
+        if self._newest_status is False:
+            dates = [f.date or "" for f in self.facts if f.type == "disease_status" and f.assertion in ("present", "historical")]
+            self._newest_status = max(dates) if dates else None
+        return self._newest_status
+
+    def sentences(self, note_id: str) -> list[tuple[int, int]]:
+        """Sentence spans of a note, computed once."""
+        if note_id not in self._sentences:
+            from matcher.freetext import sentences
+
+            self._sentences[note_id] = sentences(self.record.notes[note_id].text)
+        return self._sentences[note_id]
 
     @property
     def n_notes(self) -> int:
         return max(1, len(self.record.notes)) if self.record.notes else len({f.note_id for f in self.facts})
 
 
-def _ancestors(index: ConceptIndex, concept_id: str) -> tuple[str, ...]:
+def ancestors_of(index: ConceptIndex, concept_id: str) -> tuple[str, ...]:
     """Ancestors of a concept, memoized on the index (the hierarchy never changes at run time)."""
     cache = index.__dict__.setdefault("_ancestor_cache", {})
     hit = cache.get(concept_id)

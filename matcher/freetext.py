@@ -28,8 +28,10 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def search_phrase(notes: Mapping, phrase: str, min_score: float = 90) -> list[tuple[str, int, int, float]]:
-    """(note_id, start, end, score) of sentences that contain ``phrase`` approximately, best first."""
+def search_phrase(notes: Mapping, phrase: str, min_score: float = 90, split=None) -> list[tuple[str, int, int, float]]:
+    """(note_id, start, end, score) of sentences that contain ``phrase`` approximately, best first.
+
+    ``split(note_id)`` may supply cached sentence spans."""
     words = [w.lower() for w in _WORD.findall(phrase) if w.lower() not in _STOP]
     if not words:
         return []
@@ -40,7 +42,7 @@ def search_phrase(notes: Mapping, phrase: str, min_score: float = 90) -> list[tu
         lower = text.lower()
         if not any(w[:5] in lower for w in words):
             continue
-        for s, e in sentences(text):
+        for s, e in (split(note_id) if split else sentences(text)):
             score = fuzz.partial_ratio(query, lower[s:e])
             if score >= min_score:
                 hits.append((note_id, s, e, float(score)))

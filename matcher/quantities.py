@@ -80,7 +80,7 @@ class QuantityChecks:
         return c.comparator, c.value, c.value2, None
 
     def _has_condition(self, concept) -> Optional[Fact]:
-        cid = concept.id or (self.p.index.lookup(concept.label).id if self.p.index.lookup(concept.label) else None)
+        cid = concept.id or (self.p.lookup(concept.label).id if self.p.lookup(concept.label) else None)
         for r in reversed(self.p.related(cid, concept.codes)):
             if r.fact.assertion in HAS:
                 return r.fact

@@ -17,7 +17,10 @@ from typing import Optional
 from matcher.config import MatchConfig
 from matcher.evaluate import Evaluator, Outcome
 from matcher.facts import PatientIndex
-from nlp.schema import Criterion, CriterionResult, Evidence, Fact, MatchResult, MissingItem, Protocol
+from nlp.schema import Concept, Criterion, CriterionResult, Fact, MatchResult, MissingItem, Protocol
+
+
+_FREE_TEXT = Concept(label="free text")
 
 
 def combine(logic: str, statuses: list[str]) -> str:
@@ -74,8 +77,9 @@ class ProtocolMatcher:
             out = self._node(node, None)
             top.append((node.kind, out.status))
         verdict = verdict_of(top)
-        return MatchResult(trial_id=self.protocol.trial_id, patient_id=self.patient.record.patient_id, verdict=verdict,
-                           score=self._score(top, verdict), missing=self._missing(), criteria=self.results)
+        return MatchResult.model_construct(trial_id=self.protocol.trial_id, patient_id=self.patient.record.patient_id,
+                                           verdict=verdict, score=self._score(top, verdict), missing=self._missing(),
+                                           criteria=self.results)
 
     def _node(self, node: Criterion, parent_id: Optional[str]) -> _NodeOutcome:
         index = len(self.results)
@@ -91,9 +95,11 @@ class ProtocolMatcher:
             status = combine(node.logic, [p.status for _, p in parts])
             out = _NodeOutcome(status, self._reason(node, status, parts), _evidence(parts), _lookups_of(parts, status))
         self.outcomes[node.id] = out
-        self.results[index] = CriterionResult(
+        # model_construct: every field is built here from validated models; skipping validation
+        # keeps matching fast (it runs for every node of every trial for every patient).
+        self.results[index] = CriterionResult.model_construct(
             criterion_id=node.id, parent_id=parent_id, kind=node.kind, text=node.text, status=out.status,
-            evidence=[Evidence(note_id=f.note_id, start=f.span[0], end=f.span[1], text=f.text) for f in out.evidence],
+            evidence=[self.patient.evidence_of(f) for f in out.evidence],
             reason=out.reason)
         return out
 
@@ -114,11 +120,11 @@ class ProtocolMatcher:
     def _unsupported(self, node: Criterion) -> _NodeOutcome:
         from matcher.freetext import search_phrase
 
-        hits = search_phrase(self.patient.record.notes, node.text, self.config.free_text_min_score)
+        hits = search_phrase(self.patient.record.notes, node.text, self.config.free_text_min_score, self.patient.sentences)
         if hits:
             note_id, s, e, score = hits[0]
             text = self.patient.record.notes[note_id].text[s:e]
-            fact = Fact(concept={"label": "free text"}, note_id=note_id, span=(s, e), text=text, type="free_text")
+            fact = Fact.model_construct(concept=_FREE_TEXT, note_id=note_id, span=(s, e), text=text, type="free_text")
             return _NodeOutcome("unknown", f"Requirement not understood; a similar sentence appears in note {note_id} (similarity {score:.0f}); please verify.", [fact], ["manual review of this criterion"])
         if node.kind == "exclusion" and self.config.absence.exclusion_free_text != "unknown":
             return _NodeOutcome(self.config.absence.exclusion_free_text, "Requirement not understood by the parser and nothing like it appears in the notes (absence policy for exclusions).", [], [])
@@ -147,19 +153,22 @@ class ProtocolMatcher:
                 key = (node.id, what)
                 if key not in seen:
                     seen.add(key)
-                    out.append(MissingItem(criterion_id=node.id, what=what))
+                    out.append(MissingItem.model_construct(criterion_id=node.id, what=what))
         return out
 
 
 def _evidence(parts) -> list[Fact]:
+    """A node's own constraints' evidence, plus a little of its children's (they list the rest)."""
     out, seen = [], set()
-    for _, p in parts:
+    for _, p in sorted(parts, key=lambda part: isinstance(part[1], _NodeOutcome)):
+        budget = 8 if not isinstance(p, _NodeOutcome) else 3
         for f in p.evidence:
             key = (f.note_id, f.span)
-            if key not in seen:
+            if key not in seen and budget > 0 and len(out) < 8:
                 seen.add(key)
                 out.append(f)
-    return out[:8]
+                budget -= 1
+    return out
 
 
 def _lookups_of(parts, status: str) -> list[str]:
