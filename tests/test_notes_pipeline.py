@@ -36,7 +36,8 @@ def test_every_fact_span_is_the_exact_note_slice(row):
         assert f.text == f.text.strip() and f.text
         assert f.note_id == row["note_id"]
         assert f.type in {"demographic", "diagnosis", "disease_status", "blasts", "biomarker", "therapy", "lab",
-                          "vital", "cardiac", "performance_status", "psychiatric", "life_expectancy", "consent"}
+                          "vital", "cardiac", "performance_status", "psychiatric", "life_expectancy", "consent",
+                          "symptom", "observation"}
 
 
 _pieces = st.sampled_from(["Creatinine", "1.4", "mg/dL", "(0.6-1.2)", "H", "denies", "depression", "CD123",
