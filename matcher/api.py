@@ -45,12 +45,13 @@ def match_records(protocols: list[Protocol], records: list[PatientRecord], confi
                   index=None) -> list[MatchResult]:
     """Every (trial, patient) pair of already extracted records.
 
-    ``index`` is the concept index the protocols were parsed with (default: the lexicon;
-    with user terms, ``nlp.lexicon.with_user_terms(TERMS.csv)``, so their concepts are known)."""
-    from nlp.lexicon import get_index
+    ``index`` is the concept index the protocols were parsed with. By default it is
+    the lexicon plus any user concepts (``--terms``) the protocols name, which they
+    carry with them (``nlp.lexicon.user_terms.index_for_protocols``)."""
+    from nlp.lexicon.user_terms import index_for_protocols
 
     config = config or load_config()
-    index = index if index is not None else get_index()
+    index = index if index is not None else index_for_protocols(protocols)
     out = []
     for record in records:
         patient = PatientIndex(record, index)

@@ -85,7 +85,8 @@ def cmd_extract(args) -> int:
         raise UsageError("--resume needs --out")
     check_terms(args.terms)
     return extract_command(args.notes, Path(args.out) if args.out else None, _read_options(args), fmt=args.format,
-                           limit=args.limit, terms=args.terms, workers=args.workers, resume=args.resume)
+                           limit=args.limit, terms=args.terms, workers=args.workers, resume=args.resume,
+                           log_text=args.log_text)
 
 
 def cmd_match(args) -> int:

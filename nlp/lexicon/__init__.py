@@ -3,7 +3,8 @@
 ``get_index()`` returns the full index (curated + ICD-10-CM + HPO + drugs),
 loaded from the on-disk cache (built on first use; see :mod:`nlp.lexicon.cache`).
 ``get_index("curated")`` (or ``TRIALMATCH_LEXICON=curated``) gives the
-curated-only index, built in memory.
+curated-only index, built in memory. ``with_user_terms("TERMS.csv")`` returns
+the index plus a user's terms (:mod:`nlp.lexicon.user_terms`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from nlp.lexicon.build import build_curated_index, build_full_index
 from nlp.lexicon.entries import ConceptEntry, load_curated, load_stop_phrases
 from nlp.lexicon.index import ConceptIndex, Mention, Token, normalize_word, tokenize
 from nlp.lexicon.mentions import find_concepts
+from nlp.lexicon.user_terms import TermsError, UserTerms, read_terms, with_user_terms
 
 __all__ = ["ConceptEntry", "ConceptIndex", "Mention", "Token", "get_index", "build_curated_index",
-           "build_full_index", "find_concepts", "normalize_word", "tokenize", "load_curated", "load_stop_phrases"]
+           "build_full_index", "find_concepts", "normalize_word", "tokenize", "load_curated", "load_stop_phrases",
+           "TermsError", "UserTerms", "read_terms", "with_user_terms"]
 
 
 @lru_cache(maxsize=2)

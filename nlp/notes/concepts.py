@@ -6,73 +6,29 @@ non-overlapping mentions with exact character spans. :func:`to_target_rules`
 exports the same lexicon as medspaCy ``TargetRule`` objects for users who
 prefer medspaCy's TargetMatcher.
 
-User terms (``--terms TERMS.csv``: ``label,synonym[,category,code]``) live in a
-small second index, matched case-insensitively; they win over lexicon mentions
-they overlap.
+User terms (``--terms TERMS.csv``: ``label,synonym[,category,code]``, read
+strictly by :mod:`nlp.lexicon.user_terms`) are added to the lexicon index
+(:func:`nlp.lexicon.with_user_terms`): they match case-insensitively and
+whitespace-tolerantly, the longest match wins, and a user synonym wins over a
+lexicon synonym of the very same words. A longer lexicon phrase hides a user
+term only if it becomes a fact itself.
 """
 
 
-import csv
 import re
 from bisect import bisect_right
-from pathlib import Path
-from typing import Iterable, Optional, Union
+from typing import Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from nlp.lexicon import ConceptEntry, ConceptIndex, Mention, get_index, tokenize
+from nlp.lexicon import ConceptIndex, Mention, get_index, tokenize
+from nlp.lexicon.user_terms import load_user_terms, with_user_terms  # noqa: F401 - re-exported (older imports)
 from nlp.notes.records import note_text, register_extensions
 
-# Fact types the notes side emits; user-term categories with these names keep them.
-FACT_TYPES = ("demographic", "diagnosis", "disease_status", "blasts", "biomarker", "therapy", "lab", "vital",
-              "cardiac", "performance_status", "psychiatric", "life_expectancy", "consent")
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "term"
-
-
-def load_user_terms(source: Union[str, Path, Iterable[dict]]) -> list[ConceptEntry]:
-    """User concepts from a CSV path or rows with ``label, synonym`` (and optional ``category, code``).
-
-    One row per synonym; rows of the same label make one concept. Synonyms are
-    lower-cased so that matching is case-insensitive (the index matches short
-    capitalised synonyms case-sensitively otherwise).
-    """
-    if isinstance(source, (str, Path)):
-        with open(source, encoding="utf-8", newline="") as fh:
-            rows = list(csv.DictReader(fh))
-    else:
-        rows = list(source)
-    by_label: dict[str, ConceptEntry] = {}
-    for row in rows:
-        label = (row.get("label") or "").strip()
-        synonym = (row.get("synonym") or "").strip()
-        if not label:
-            continue
-        category = (row.get("category") or "").strip() or "diagnosis"
-        entry = by_label.get(label)
-        if entry is None:
-            kind = category if category in FACT_TYPES else ("therapy" if category in ("drug", "procedure", "prior_therapy") else "diagnosis")
-            domain = "drug" if category == "drug" else "procedure" if category == "procedure" else "condition"
-            entry = ConceptEntry(id=f"user:{_slug(label)}", label=label, category=category, type=kind, domain=domain,
-                                 synonyms=(label.lower(),), source="user")
-            by_label[label] = entry
-        code = (row.get("code") or "").strip()
-        if code:
-            system, _, value = code.partition(":")
-            pair = (system, value) if value else ("user", system)
-            if pair not in entry.codes:
-                entry.codes = entry.codes + (pair,)
-        if synonym and synonym.lower() not in entry.synonyms:
-            entry.synonyms = entry.synonyms + (synonym.lower(),)
-    return list(by_label.values())
-
-
 def build_user_index(source) -> Optional[ConceptIndex]:
-    """A small index of user terms, or None when there are none."""
+    """A small index of the user terms alone, or None when there are none (see :mod:`nlp.lexicon.user_terms`)."""
     entries = load_user_terms(source) if source is not None else []
     if not entries:
         return None
@@ -82,18 +38,50 @@ def build_user_index(source) -> Optional[ConceptIndex]:
     return index
 
 
+def yields_fact(entry) -> bool:
+    """Whether the notes pipeline turns a mention of this concept into a fact of its own."""
+    from nlp.notes.findings import fact_type
+
+    return (entry.source == "user" or entry.measured or entry.id in ("sex", "age") or entry.type == "consent"
+            or fact_type(entry) is not None)
+
+
+def _with_user_mentions(mentions: list[Mention], user: list[Mention]) -> list[Mention]:
+    """Add user-term mentions that the lexicon pass left out.
+
+    The longest match wins, but only against a mention that becomes a fact: a
+    longer lexicon phrase that is no fact of its own ("chronic diarrhea", an HPO
+    phenotype) does not hide the user's "diarrhea". A user term wins ties.
+    """
+    out = list(mentions)
+    changed = False
+    for u in user:
+        over = [m for m in out if m.start < u.end and u.start < m.end]
+        if any(m.start == u.start and m.end == u.end and m.entry.id == u.entry.id for m in over):
+            continue
+        if any((m.end - m.start) > (u.end - u.start) and yields_fact(m.entry) for m in over):
+            continue
+        u.route = "user"
+        out = [m for m in out if m not in over] + [u]
+        changed = True
+    return sorted(out, key=lambda m: m.start) if changed else mentions
+
+
 def find_mentions(text: str, index: ConceptIndex, user_index: Optional[ConceptIndex] = None,
                   tokens=None) -> tuple[list, list[Mention]]:
-    """Tokens and concept mentions of ``text`` (user terms win where they overlap)."""
+    """Tokens and concept mentions of ``text``.
+
+    User terms normally live in ``index`` itself (:func:`nlp.lexicon.with_user_terms`).
+    ``user_index`` (the user terms alone) is searched too, so that a user term
+    hidden by a longer lexicon phrase that gives no fact still counts (see
+    :func:`_with_user_mentions`).
+    """
     tokens = tokens if tokens is not None else tokenize(text)
     mentions = caps_mentions(text, index, index.find(text, tokens=tokens))
     if user_index is not None:
         user = user_index.find(text, tokens=tokens)
         if user:
-            for m in user:
-                m.route = "user"
-            kept = [m for m in mentions if not any(u.start < m.end and m.start < u.end for u in user)]
-            mentions = sorted(kept + user, key=lambda m: m.start)
+            mentions = _with_user_mentions(mentions, user)
     return tokens, mentions
 
 
@@ -172,7 +160,9 @@ class ConceptMatcher:
                  set_ents: bool = False, spans_key: Optional[str] = "trialmatch", index: Optional[ConceptIndex] = None):
         register_extensions()
         self.name = name
-        self.index = index if index is not None else get_index(lexicon)
+        base = index if index is not None else lexicon
+        self.index = with_user_terms(terms, base) if terms else (index if index is not None else get_index(lexicon))
+        # The user terms alone as well: see find_mentions.
         self.user_index = build_user_index(terms) if terms else None
         self.set_ents = set_ents
         self.spans_key = spans_key
