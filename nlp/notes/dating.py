@@ -163,7 +163,8 @@ def mark_superseded(records: list[FactRecord]) -> None:
 
 
 def mark_past_events(records: list[FactRecord], note_date: Optional[str]) -> None:
-    """Conditions dated well before the note ("breast cancer (2015)", "MI 2019") are historical (in place).
+    """Events dated well before the note are historical (in place): conditions ("breast cancer
+    (2015)", "MI 2019"), therapies ("7+3 02/2022") and disease states ("CR1 03/2022").
 
     Long-term conditions and hematologic malignancies (the disease being treated) keep their assertion.
     """
@@ -176,7 +177,8 @@ def mark_past_events(records: list[FactRecord], note_date: Optional[str]) -> Non
     days = load_json("notes/patterns.json")["past_event_days"]
     index = get_index()
     for rec in records:
-        if rec.type not in ("diagnosis", "psychiatric") or rec.assertion != "present" or rec.date_source != "statement":
+        if rec.type not in ("diagnosis", "psychiatric", "therapy", "disease_status") or rec.assertion != "present" \
+                or rec.date_source != "statement":
             continue
         when = parse_date(rec.date)
         if when is None or (on - when).days < days or is_chronic(rec.concept_id):

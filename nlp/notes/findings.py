@@ -255,8 +255,8 @@ def extract_findings(view: NoteView) -> list[FactRecord]:
     checklist = _covered(_checklist_labels(text))
     for i, mention in enumerate(view.mentions):
         entry = mention.entry
-        if inside(mention.start) or headers(mention.start):
-            continue  # "SpO2 98% RA", or a section title ("ALLERGIES:")
+        if inside(mention.start) or (headers(mention.start) and headers(mention.end - 1)):
+            continue  # "SpO2 98% RA", or a section title ("ALLERGIES:"); "ALLERGIES: CODEINE" runs past it
         if _SERVICE.match(text, mention.end):
             continue  # "Leukemia Service", "CML clinic": a service name
         if checklist(mention.start):
@@ -277,7 +277,7 @@ def extract_findings(view: NoteView) -> list[FactRecord]:
         concept_id = entry.id
         if kind == "disease_status":
             concept_id = _status()["map"].get(entry.id, entry.id)
-            if concept_id not in _status()["keep"]:
+            if concept_id not in _status()["keep"] and entry.source != "user":  # a user's own status term counts
                 continue
         section = view.section(mention.start)
         if kind == "therapy":
