@@ -66,8 +66,9 @@ def find_note_dates(text: str) -> list[DateMention]:
     return out
 
 
-# A bare year is a date only in a dating context: "(2009, s/p lumpectomy)", "MI in 2015", "dx 2014", "| 2017 |".
-_YEAR = re.compile(r"(?:\(|\|[ \t]*|\b(?:in|since|dx|diagnosed(?:\s+in)?|from|until|s/p|hx|onset|year|circa|c\.)\s+)"
+# A bare year is a date only in a dating context: "(2009, s/p lumpectomy)", "MI in 2015", "dx 2014", "| 2017 |",
+# "new compared with 2024 (LVEF 60%)".
+_YEAR = re.compile(r"(?:\(|\|[ \t]*|\b(?:in|since|dx|diagnosed(?:\s+in)?|from|until|s/p|hx|onset|year|circa|c\.|compared\s+(?:with|to)|vs\.?|versus|prior|previous)\s+)"
                    r"(?P<y>(?:19|20)\d\d)(?![\w/.-])", re.IGNORECASE)
 
 
