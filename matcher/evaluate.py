@@ -9,6 +9,8 @@ note's reference range first, then from the default ULN table (and said so).
 
 from __future__ import annotations
 
+import re
+
 from typing import Optional
 
 from matcher.config import MatchConfig
@@ -109,6 +111,15 @@ class Evaluator(QuantityChecks):
             return None
         return c.qualifiers[0]
 
+    def _qualifier_denied(self, c: Constraint, fact: Fact) -> bool:
+        """'GAD, stable on sertraline, never hospitalized' is not a *serious* mental disorder."""
+        note = self.p.record.notes.get(fact.note_id)
+        if not c.qualifiers or note is None:
+            return False
+        s, e = fact.sentence or (max(0, fact.span[0] - 80), fact.span[1] + 80)
+        window = note.text[s:e].lower()
+        return any(re.search(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", window) for w in knowledge()["mitigating"])
+
     def _window_ok(self, c: Constraint, fact: Fact) -> Optional[bool]:
         """Whether a dated fact lies in the constraint's time window (None: cannot tell)."""
         t = c.temporal
@@ -160,6 +171,10 @@ class Evaluator(QuantityChecks):
             who = " in the family" if c.experiencer == "family" else ""
             said = f"{label} documented{who}{window}: \"{quote(r.fact.text)}\"{where(r.fact)}{route}"
             qualifier = self._qualifier_unconfirmed(c, r.fact) if c.experiencer == "patient" else None
+            if qualifier and all(self._qualifier_denied(c, x.fact) for x in has):
+                # every mention is stated to be mild/stable: the qualified concept is absent
+                return Outcome("met" if c.negated else "not_met",
+                               f"{said}, stated to be mild or stable, not {qualifier}.", [x.fact for x in has[-3:]])
             if qualifier:
                 if kind == "exclusion" and not c.negated and self.config.absence.exclusion != "unknown":
                     return Outcome(self.config.absence.exclusion, f"{said}, but not stated to be {qualifier} (an exclusion needs evidence).", [r.fact])

@@ -277,3 +277,14 @@ def test_unconfirmed_qualifier_on_an_exclusion_is_not_evidence():
 def test_negated_exclusion_with_documented_agreement():
     r = run("Exclusion Criteria:\n- Unable to give informed consent", [fact("informed_consent", "agreed", text="will provide informed consent")])
     assert status(r, "E1") == "not_met"
+
+
+def test_mild_or_stable_denies_a_severity_qualifier():
+    text = "Inclusion Criteria:\n- No serious mental disorders"
+    note = "PMH: GAD - stable on sertraline for years, never hospitalized."
+    f = fact("anxiety", text="GAD")
+    f = f.model_copy(update={"span": (5, 8), "sentence": (0, len(note))})
+    protocol = parse_protocol(text, "T1")
+    record = PatientRecord("P1", [f], {"n1": NoteInfo("n1", note, "2026-03-12")})
+    r = match_records([protocol], [record])[0]
+    assert status(r) == "met" and "stable" in reason(r)
