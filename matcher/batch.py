@@ -72,7 +72,8 @@ def _options_dict(options: ReadOptions, limit: Optional[int]) -> dict:
 
 
 def extract_command(notes: str, out: Optional[Path], options: ReadOptions, fmt: str = "jsonl",
-                    limit: Optional[int] = None, terms: Optional[str] = None, workers: int = 1, resume: bool = False) -> int:
+                    limit: Optional[int] = None, terms: Optional[str] = None, workers: int = 1, resume: bool = False,
+                    log_text: bool = False) -> int:
     """``trialmatch extract``: one JSONL line per patient with its facts (or a table / HTML view)."""
     temp = None
     if out is None:
@@ -82,7 +83,7 @@ def extract_command(notes: str, out: Optional[Path], options: ReadOptions, fmt: 
         work = out.with_name(f".{out.name}.work")
     try:
         manifest = Manifest.open(work, fingerprint("extract", notes, _options_dict(options, limit), terms=terms), resume)
-        spec = JobSpec("extract", str(work), terms=terms)
+        spec = JobSpec("extract", str(work), terms=terms, log_text=log_text)
         summary = run_local(spec, notes, options, manifest, workers, limit=limit)
         parts = manifest.data["parts"]
         if fmt == "jsonl":
@@ -125,7 +126,7 @@ def match_command(args, options: ReadOptions) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out must be a directory: {out}")
     config = load_config(args.config) if args.config else load_config()
-    protocols, protocol_errors = load_protocols(args.protocol)
+    protocols, protocol_errors = load_protocols(args.protocol, args.terms)
     pairs = read_pairs(args.pairs)
     keep = (lambda pid: pid in pairs) if pairs is not None else None
     work = out / ".work"

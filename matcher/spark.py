@@ -17,11 +17,16 @@ writes ``OUT_DIR/results`` (Parquet, one row per trial x patient) and
 
 from __future__ import annotations
 
-import argparse
 import sys
-from typing import Optional, Sequence
 
-from matcher.engine.spark import get_session, match_dataframe, screen_dataframe
+if __name__ == "__main__" and sys.path and sys.path[0] and __file__.startswith(sys.path[0]):
+    # Run as a file (spark-submit): don't let this package's folders (io/, report/ ...) shadow top-level modules.
+    sys.path.pop(0)
+
+import argparse  # noqa: E402
+from typing import Optional, Sequence  # noqa: E402
+
+from matcher.engine.spark import get_session, match_dataframe, screen_dataframe  # noqa: E402
 
 __all__ = ["match_dataframe", "screen_dataframe", "get_session", "main"]
 

@@ -103,9 +103,12 @@ def _screen_patient(spec: JobSpec, validate: bool, options: ReadOptions, pdf):
 
 
 def _is_null(v) -> bool:
+    """None, NaN, NaT or pd.NA: how pandas hands Spark's nulls to Python."""
+    import pandas as pd
+
     try:
-        return v is None or v != v  # NaN / NaT / pd.NA-like
-    except (TypeError, ValueError):
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):  # list-like values are not nulls
         return False
 
 
@@ -309,7 +312,8 @@ def run_spark(spec: JobSpec, notes: str, options: ReadOptions, manifest: Manifes
         raise UsageError("--engine spark needs PySpark: pip install 'trialmatch[spark]'") from None
     started = time.perf_counter()
     work = Path(spec.work)
-    run_pass1(spec, notes, options, manifest, keep_patient, limit, parts=1, sink=ParquetNotes(work))
+    if manifest.pass1 is None:  # (a resumed run keeps the notes it staged)
+        run_pass1(spec, notes, options, manifest, keep_patient, limit, parts=1, sink=ParquetNotes(work))
     if manifest.data.get("spark_shards") is None:  # the Spark stage runs whole: Spark retries its own failed tasks
         staged = work / "notes"
         out_dir = work / "spark-out"

@@ -101,6 +101,8 @@ def process_patient(state: WorkerState, patient_id: str, notes: Iterable[tuple[i
         record.notes[row.note_id] = NoteInfo(row.note_id, row.text, row.date, row.note_type)
         record.facts.extend(facts)
         kept.append((order, row))
+    if not kept:  # every note failed: no verdict from no evidence
+        return [], errors, n
     try:
         return _outputs(state, record, n - len(errors)), errors, n
     except Exception as exc:  # noqa: BLE001 - one patient must never kill the run: its notes are recorded

@@ -21,6 +21,7 @@ DEFAULT_MAX_NOTE_CHARS = 1_000_000
 DEFAULT_QUERY = ("SELECT CAST(person_id AS VARCHAR(64)) AS patient_id, CAST(note_id AS VARCHAR(64)) AS note_id, "
                  "note_text AS text, note_date AS date, note_title AS note_type FROM note")
 DB_SCHEMES = ("postgresql", "postgres", "sqlite", "duckdb")
+_SURROGATE = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (surrogateescape)
 _URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+]*)(?:\+[a-z0-9]+)?://", re.IGNORECASE)
 
 
@@ -76,7 +77,7 @@ def make_row(raw: dict, source: str, location: str, options: ReadOptions) -> Uni
         return ErrorRecord(source=source, location=location, id=ident, reason="missing or empty text")
     if "\x00" in text[:8192]:
         return ErrorRecord(source=source, location=location, id=ident, reason="text looks binary (NUL bytes)")
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
+    if _SURROGATE.search(text):
         return ErrorRecord(source=source, location=location, id=ident, reason="text is not UTF-8")
     truncated = False
     if len(text) > options.max_note_chars:
@@ -184,5 +185,14 @@ def iter_notes(spec: Union[str, Path], options: Optional[ReadOptions] = None) ->
 
 
 def safe_url(url: str) -> str:
-    """A database URL with its password hidden, for messages."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+    """A database URL with its password hidden (in the user info or a ``password=`` parameter), for messages."""
+    m = re.match(r"^([a-z][a-z0-9+.-]*://)([^/?#]*)(.*)$", url, re.IGNORECASE | re.DOTALL)
+    if not m:
+        return url
+    scheme, netloc, rest = m.groups()
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        if ":" in userinfo:
+            netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    rest = re.sub(r"(?i)([?&](?:password|pass|pwd)=)[^&#]*", r"\1***", rest)
+    return scheme + netloc + rest
