@@ -20,8 +20,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Accuracy and speed figures (README "Figures"); batch_throughput alone takes about 15 minutes.
+BENCHES ?= parse_corpus lct_thresholds chia_concepts normalization_sample note_facts assertion \
+           seed_match trialgpt_criteria note_throughput match_speed batch_throughput
+
 bench: $(STAMP)
-	@for b in parse_corpus lct_thresholds; do echo "== $$b"; $(BIN)/python benchmarks/$$b.py || exit 1; done
+	@for b in $(BENCHES); do echo "== $$b"; $(BIN)/python benchmarks/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
