@@ -22,7 +22,7 @@ from nlp.grammar.units import unit_table
 
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?(?![\d.])")
 _ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
-_ROMAN = re.compile(r"(?<![A-Za-z0-9])(?P<r>I{1,3}|IV|VI?)(?![A-Za-z0-9])")
+_ROMAN = re.compile(r"(?=[IV])(?<![A-Za-z0-9])(?P<r>I{1,3}|IV|VI?)(?![A-Za-z0-9])")  # (?=[IV]): fails fast
 _ROMAN_CONTEXT = re.compile(r"(?:\b(?:grade|grades|class|classes|stage|stages|level|levels|type|phase|NYHA|ASA|tier|category|classification|functional)|[<>≤≥=])\s*$", re.IGNORECASE)
 _ROMAN_RANGE = re.compile(r"\s*(?:-|to|or|and|through)\s*(?:I{1,3}|IV|VI?)(?![A-Za-z0-9])")
 
@@ -30,6 +30,8 @@ _ROMAN_RANGE = re.compile(r"\s*(?:-|to|or|and|through)\s*(?:I{1,3}|IV|VI?)(?![A-
 def find_roman(text: str) -> list[NumberMention]:
     """Roman numerals used as numbers: after grade/class/stage/NYHA..., or in ranges "I-III"."""
     out = []
+    if "I" not in text and "V" not in text:  # every numeral starts with one (case matters)
+        return out
     for m in _ROMAN.finditer(text):
         before = text[max(0, m.start() - 30):m.start()]
         prev_roman = out and out[-1].end >= m.start() - 9
@@ -163,6 +165,8 @@ def _range_prefix(before: str, g: _Grammar) -> Optional[re.Match]:
 
 def _prefix_op(text: str, start: int, g: _Grammar) -> tuple[Optional[str], Optional[int]]:
     window_start = max(0, start - 60)
+    if window_start == start:  # nothing before the number (read_values' windows start with one)
+        return None, None
     if g.prefix_filter is not None and not g.prefix_filter.may_match(text[window_start:start]):
         return None, None
     # The pattern is anchored at the window's end, so the leftmost match is the

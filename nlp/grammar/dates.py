@@ -7,19 +7,24 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from nlp.grammar.prefilter import fail_fast
+
 _MONTHS = {m: i + 1 for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
 _MON = r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 
-_PATTERNS = [
-    re.compile(r"(?<![\d/.-])(?P<y>(?:19|20)\d\d)-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d])"),
-    re.compile(r"(?<![\d/.-])(?P<m>\d{1,2})[/.-](?P<d>\d{1,2})[/.-](?P<y>(?:19|20)?\d\d)(?![\d/])"),
-    re.compile(r"(?<![\w])(?P<d>\d{1,2})[ -]" + _MON + r"[ ,-]*(?P<y>(?:19|20)\d\d)(?!\d)", re.IGNORECASE),
-    re.compile(r"(?<![\w])" + _MON + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d)(?!\d)", re.IGNORECASE),
-    re.compile(r"(?<![\w])" + _MON + r",?\s+(?P<y>(?:19|20)\d\d)(?!\d)", re.IGNORECASE),
-    re.compile(r"(?<![\d/.-])(?P<m>\d{1,2})/(?P<y>(?:19|20)\d\d)(?![\d/])"),
-    re.compile(r"(?<![\d/.-])(?P<y>(?:19|20)\d\d)-(?P<m>\d{1,2})(?![\d-])"),
-]
+# Each behind a lookahead for its first characters (fail_fast): the leading lookbehinds are costly.
+_PATTERNS = [re.compile(fail_fast(pattern, flags), flags) for pattern, flags in [
+    (r"(?<![\d/.-])(?P<y>(?:19|20)\d\d)-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d])", 0),
+    (r"(?<![\d/.-])(?P<m>\d{1,2})[/.-](?P<d>\d{1,2})[/.-](?P<y>(?:19|20)?\d\d)(?![\d/])", 0),
+    (r"(?<![\w])(?P<d>\d{1,2})[ -]" + _MON + r"[ ,-]*(?P<y>(?:19|20)\d\d)(?!\d)", re.IGNORECASE),
+    (r"(?<![\w])" + _MON + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d)(?!\d)", re.IGNORECASE),
+    (r"(?<![\w])" + _MON + r",?\s+(?P<y>(?:19|20)\d\d)(?!\d)", re.IGNORECASE),
+    (r"(?<![\d/.-])(?P<m>\d{1,2})/(?P<y>(?:19|20)\d\d)(?![\d/])", 0),
+    (r"(?<![\d/.-])(?P<y>(?:19|20)\d\d)-(?P<m>\d{1,2})(?![\d-])", 0),
+]]
+# The first three letters of every month name, matched as _MON is (for a cheap exact pre-check).
+_MONTH_START = re.compile("|".join(_MONTHS), re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,12 @@ def _build(m: re.Match) -> Optional[tuple[int, Optional[int], Optional[int]]]:
 def find_dates(text: str) -> list[DateMention]:
     """All dates in ``text``, non-overlapping, in order."""
     found: list[DateMention] = []
-    for pattern in _PATTERNS:
+    # Which patterns can match at all: each needs its separators or a month name (cheap, exact).
+    dash, slash, month = "-" in text, "/" in text, _MONTH_START.search(text) is not None
+    possible = (dash, dash or slash or "." in text, month, month, month, slash, dash)
+    for pattern, can_match in zip(_PATTERNS, possible):
+        if not can_match:
+            continue
         for m in pattern.finditer(text):
             if any(d.start < m.end() and m.start() < d.end for d in found):
                 continue

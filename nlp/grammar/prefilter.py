@@ -9,6 +9,10 @@ few string operations, so the costly search only runs when it can succeed.
 The check is a necessary condition, never a sufficient one: the cut points are
 every position where ``\\s*:?\\s*(FILLER\\s+)*$`` can start, and a phrase must end
 at one of them with one of its possible last chunks (its text after its last space).
+
+:func:`first_char_class` is the same idea for a large alternation matched at one
+position (the unit table): the characters a match can start with, read from the
+parsed pattern.
 """
 
 from __future__ import annotations
@@ -16,6 +20,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Iterable, Optional
+
+try:  # Python 3.11+
+    import re._constants as sre
+    import re._parser as sre_parse
+except ImportError:  # Python 3.10
+    import sre_constants as sre  # type: ignore[no-redef]
+    import sre_parse  # type: ignore[no-redef]
 
 _OPTIONAL_GROUP = re.compile(r"\(\?:([^()]*)\)\?")
 _UNSUPPORTED = re.compile(r"[\[\]|*+{}^$]|\\[^.]")
@@ -92,3 +103,90 @@ def _cut_points(low: str, fillers: tuple[str, ...]) -> list[int]:
                 j -= 1
                 points.add(j)
     return sorted(points)
+
+
+# -- first characters of a regex ---------------------------------------------------------------
+
+def first_char_class(pattern: str, flags: int = 0) -> Optional[str]:
+    """A character class (regex source) holding every character a match of ``pattern`` can start
+    with, or None when that cannot be told (negated classes, "." and the like, or an empty match).
+
+    Matching the class first is a cheap exact pre-check for a large alternation, which
+    ``re`` otherwise tries alternative by alternative at every position where it fails.
+    """
+    try:
+        parsed = sre_parse.parse(pattern, flags)
+    except re.error:
+        return None
+    first = _first(parsed.data, flags)
+    if first is None or first[1] or not first[0]:
+        return None
+    return "[" + "".join(sorted(set(first[0]))) + "]"
+
+
+_REPEATS = tuple(getattr(sre, n) for n in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") if hasattr(sre, n))
+_CATEGORIES = {sre.CATEGORY_SPACE: r"\s", sre.CATEGORY_DIGIT: r"\d", sre.CATEGORY_WORD: r"\w"}
+
+
+def _first(items, flags: int) -> Optional[tuple[list[str], bool]]:
+    """(class fragments, nullable) of a parsed sequence; None when unknown."""
+    out: list[str] = []
+    for op, av in items:
+        nullable = False
+        if op is sre.LITERAL:
+            out.append(re.escape(chr(av)))
+        elif op is sre.IN:
+            for kind, value in av:
+                if kind is sre.LITERAL:
+                    out.append(re.escape(chr(value)))
+                elif kind is sre.RANGE:
+                    out.append(re.escape(chr(value[0])) + "-" + re.escape(chr(value[1])))
+                elif kind is sre.CATEGORY and value in _CATEGORIES:
+                    out.append(_CATEGORIES[value])
+                else:
+                    return None
+        elif op is sre.BRANCH:
+            for branch in av[1]:
+                sub = _first(branch.data, flags)
+                if sub is None:
+                    return None
+                out.extend(sub[0])
+                nullable = nullable or sub[1]
+        elif op is sre.SUBPATTERN:
+            if av[1] & ~flags & (re.IGNORECASE | re.UNICODE | re.LOCALE):
+                return None  # a group matching more widely than the class would (its flags differ)
+            sub = _first(av[3].data, flags)
+            if sub is None:
+                return None
+            out.extend(sub[0])
+            nullable = sub[1]
+        elif op in _REPEATS:
+            sub = _first(av[2].data, flags)
+            if sub is None:
+                return None
+            out.extend(sub[0])
+            nullable = sub[1] or av[0] == 0
+        elif op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            nullable = True  # zero-width
+        else:
+            return None
+        if not nullable:
+            return out, False
+    return out, True
+
+
+_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+
+
+def fail_fast(pattern: str, flags: int = 0) -> str:
+    """``pattern`` behind a lookahead for its possible first characters, when those can be told.
+
+    The same matches; a search then fails fast at most positions instead of trying a
+    leading word boundary or lookbehind and every alternative there.
+    """
+    if flags & re.VERBOSE or _GLOBAL_FLAGS.match(pattern):
+        return pattern  # a trailing comment would swallow the wrapper; global inline flags must stay first
+    first = first_char_class(pattern, flags)
+    if first is None:
+        return pattern
+    return f"(?={first})(?:{pattern})"

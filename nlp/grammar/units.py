@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Optional
 
 from nlp.data import load_json
+from nlp.grammar.prefilter import first_char_class
 
 TIME_UNITS = ("years", "months", "weeks", "days", "hours", "minutes")
 
@@ -48,12 +49,21 @@ class UnitTable:
         # Possessive leading blanks: when no unit follows, the engine does not retry every
         # alternative at each blank (a ~6x saving on the common "value, no unit" case).
         self._regex = re.compile(r"[ \t]*+(?:" + "|".join(alternatives) + r")", re.IGNORECASE)
+        # Most positions hold no unit, and a failed match tries every alternative (~4 µs):
+        # checking the first character after the blanks first is exact and much cheaper.
+        first = first_char_class("|".join(alternatives), re.IGNORECASE)
+        self._may_start = re.compile(r"[ \t]*+" + first, re.IGNORECASE).match if first else None
+
+    def _match(self, text: str, pos: int) -> Optional[re.Match]:
+        if self._may_start is not None and not self._may_start(text, pos):
+            return None
+        return self._regex.match(text, pos)
 
     def match_at(self, text: str, pos: int) -> Optional[UnitMatch]:
         """Match a unit starting at ``pos`` (leading spaces allowed)."""
-        m = self._regex.match(text, pos)
+        m = self._match(text, pos)
         if not m and text[pos:pos + 1] == "-" and text[pos + 1:pos + 3].isalpha():
-            m = self._regex.match(text, pos + 1)  # "6-month", "12-mo"
+            m = self._match(text, pos + 1)  # "6-month", "12-mo"
         if not m:
             return None
         group = m.lastgroup

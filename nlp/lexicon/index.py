@@ -156,6 +156,7 @@ class ConceptIndex:
     _vocab_blocks: Optional[dict[str, list[str]]] = None
     _vocab: Optional[set[str]] = None
     _approx: Optional[object] = None
+    _walk: Optional[tuple] = None  # per table (ci, cs): see _walk_sets
 
     # -- building -----------------------------------------------------------------
     def add(self, entry: ConceptEntry, priority: int = 0, replace: bool = False) -> None:
@@ -189,6 +190,7 @@ class ConceptIndex:
             slots.append((entry_id, gated, priority if k is key else priority + 100))
             slots.sort(key=lambda s: (s[_GATED] is False, s[_PRIO]))
             maxes[k[0]] = max(maxes.get(k[0], 0), len(k))
+        self._walk = None
 
     def add_stop_phrases(self, phrases: Iterable[str]) -> None:
         """Phrases that are not concepts but contain concept words."""
@@ -196,12 +198,38 @@ class ConceptIndex:
             self.add_synonym(STOP, phrase, priority=-1)
 
     # -- matching -----------------------------------------------------------------
-    def _longest_at(self, i: int, keys: list[str], table, maxes, text: str, toks: list[Token]):
-        longest = min(maxes.get(keys[i], 0), len(keys) - i)
-        for length in range(longest, 0, -1):
-            slots = table.get(tuple(keys[i:i + length]))
-            if not slots:
-                continue
+    def _walk_sets(self) -> tuple[tuple[set, ...], tuple[set, ...]]:
+        """Per table (ci, cs), built on demand: the proper prefixes of its keys, its one-word
+        keys, the first words of its longer keys, and their first two words."""
+        if self._walk is None:
+            self._walk = tuple(({k[:m] for k in table for m in range(1, len(k))},
+                                {k[0] for k in table if len(k) == 1},
+                                {k[0] for k in table if len(k) > 1},
+                                {k[:2] for k in table if len(k) > 1}) for table in (self.ci, self.cs))
+        return self._walk
+
+    @staticmethod
+    def _starts(words: list[str], singles: set, heads: set, pairs: set) -> list[int]:
+        # Most words that begin some key do not begin one here: a key needs the word
+        # alone or the word and the next one, so only those positions are walked.
+        after = words[1:] + [""]
+        return [i for i, w in enumerate(words) if w in singles or (w in heads and (w, after[i]) in pairs)]
+
+    def _longest_at(self, i: int, keys: list[str], table, prefixes: set, text: str, toks: list[Token]):
+        # Walk forward while some key continues the words so far (most walks stop after a
+        # word or two), then take the longest key found whose gate (if any) is met.
+        hits = []
+        key = (keys[i],)
+        j, n = i + 1, len(keys)
+        while True:
+            slots = table.get(key)
+            if slots:
+                hits.append((j - i, slots))
+            if j == n or key not in prefixes:
+                break
+            key += (keys[j],)
+            j += 1
+        for length, slots in reversed(hits):
             usable = [s for s in slots if not s[_GATED] or _GATE_RE.match(text, toks[i + length - 1].end)]
             if usable:
                 return length, usable
@@ -215,30 +243,35 @@ class ConceptIndex:
         corrected: dict[int, float] = {}
         if fuzzy:
             norms, corrected = self._correct_tokens(norms)
-        found: list[tuple[int, int, list[tuple]]] = []
-        for i in range(len(toks)):
-            l1, s1 = self._longest_at(i, raws, self.cs, self.cs_max, text, toks) if raws[i] in self.cs_max else (0, [])
-            l2, s2 = self._longest_at(i, norms, self.ci, self.ci_max, text, toks) if norms[i] in self.ci_max else (0, [])
-            if l1 or l2:
-                length, slots = (l1, s1) if l1 >= l2 else (l2, s2)
-                found.append((i, i + length, slots))
+        (ci_prefixes, *ci_starts), (cs_prefixes, *cs_starts) = self._walk_sets()
+        # The longest match at each token that starts a key; a case-sensitive one wins ties.
+        best: dict[int, tuple[int, list[tuple]]] = {}
+        for i in self._starts(norms, *ci_starts):
+            length, slots = self._longest_at(i, norms, self.ci, ci_prefixes, text, toks)
+            if length:
+                best[i] = (length, slots)
+        for i in self._starts(raws, *cs_starts):
+            length, slots = self._longest_at(i, raws, self.cs, cs_prefixes, text, toks)
+            if length and length >= best.get(i, (0,))[0]:
+                best[i] = (length, slots)
+        found = [(i, i + length, slots) for i, (length, slots) in best.items()]
         found.sort(key=lambda f: (-(toks[f[1] - 1].end - toks[f[0]].start), f[0]))
         taken = [False] * len(toks)
         chosen: list[Mention] = []
         for i, j, slots in found:
             if any(taken[i:j]):
                 continue
-            for k in range(i, j):
-                taken[k] = True
+            taken[i:j] = [True] * (j - i)
             best = slots[0]
             if best[_ID] == STOP:
                 continue
             start, end = toks[i].start, toks[j - 1].end
-            fuzzy_scores = [corrected[k] for k in range(i, j) if k in corrected]
+            fuzzy_scores = [corrected[k] for k in range(i, j) if k in corrected] if corrected else None
             route = "fuzzy" if fuzzy_scores else "exact"
             confidence = min(fuzzy_scores) if fuzzy_scores else 1.0
+            alternatives = tuple([s[_ID] for s in slots[1:] if s[_ID] != STOP]) if len(slots) > 1 else ()
             chosen.append(Mention(start, end, text[start:end], self.entries[best[_ID]], route, confidence, i, j,
-                                  tuple(s[_ID] for s in slots[1:] if s[_ID] != STOP)))
+                                  alternatives))
         chosen.sort(key=lambda m: m.start)
         return chosen
 
@@ -321,7 +354,7 @@ class ConceptIndex:
     def __getstate__(self):
         # Derived lookup structures are rebuilt on demand, not pickled.
         state = dict(self.__dict__)
-        state["_vocab_blocks"] = state["_vocab"] = state["_approx"] = None
+        state["_vocab_blocks"] = state["_vocab"] = state["_approx"] = state["_walk"] = None
         state["entries"] = {k: (v if type(v) is tuple else _pack(v)) for k, v in dict.items(self.entries)}
         return state
 

@@ -20,6 +20,7 @@ from typing import Optional
 
 from nlp.data import load_json
 from nlp.grammar.comparisons import find_comparisons
+from nlp.grammar.prefilter import fail_fast
 from nlp.notes.records import FactRecord
 from nlp.notes.view import NoteView
 
@@ -54,7 +55,7 @@ def _p() -> dict[str, re.Pattern]:
     spec = load_json("notes/patterns.json")
     keys = ["positive_for", "negative_for", "marker_list_positive", "marker_list_negative", "control_population",
             "tumor_population"]
-    return {k: re.compile(spec[k], re.IGNORECASE) for k in keys}
+    return {k: re.compile(fail_fast(spec[k], re.IGNORECASE), re.IGNORECASE) for k in keys}
 
 
 def own_result(text: str, start: int, limit: int) -> Optional[dict]:

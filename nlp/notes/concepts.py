@@ -86,7 +86,8 @@ def find_mentions(text: str, index: ConceptIndex, user_index: Optional[ConceptIn
 
 
 # A capitalised word followed by a number: where an all-caps lab line may hide a measured concept.
-_CAPS_VALUE = re.compile(r"\b[A-Z][A-Z0-9]{1,}\b(?:[ \t]*\([A-Z0-9 \-]*\))?[ \t]*[:=]?[ \t]*(?:[<>]=?[ \t]*)?\d")
+# (?=[A-Z]) fails fast at most characters, before the word-boundary test (throughput).
+_CAPS_VALUE = re.compile(r"(?=[A-Z])\b[A-Z][A-Z0-9]{1,}\b(?:[ \t]*\([A-Z0-9 \-]*\))?[ \t]*[:=]?[ \t]*(?:[<>]=?[ \t]*)?\d")
 _VALUE_AFTER = re.compile(r"[ \t]*[:=]?[ \t]*(?:[<>]=?[ \t]*)?\d")
 _LOWER = re.compile(r"[a-z]")
 _UPPER = re.compile(r"[A-Z]")

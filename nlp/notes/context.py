@@ -70,6 +70,8 @@ class _Table:
             lengths.setdefault(key[0], set()).add(len(key))
         # First word -> the lengths of the literals starting with it, longest first.
         self.lengths: dict[str, tuple[int, ...]] = {w: tuple(sorted(ls, reverse=True)) for w, ls in lengths.items()}
+        # Word sequences that a longer literal continues: a match walk stops where none does.
+        self.prefixes: set[tuple[str, ...]] = {k[:m] for k in self.by_key for m in range(1, len(k))}
 
 
 @lru_cache(maxsize=1)
@@ -204,25 +206,23 @@ def find_modifiers(tokens, sentences: list[tuple[int, int]],
       negate the hepatitis.
     """
     table = _table()
-    starts_with, by_key = table.lengths, table.by_key
+    starts_with, by_key, prefixes = table.lengths, table.by_key, table.prefixes
     words = _words(tokens)
     n = len(words)
     inside = _target_bounds(tokens, targets)
     hits = []
     for i, word in enumerate(words):
-        lengths = starts_with.get(word)
-        if lengths is None:
+        if word not in starts_with:
             continue
-        for length in lengths:
-            j = i + length
-            if j > n:
-                continue
-            rules = by_key.get(tuple(words[i:j]))
-            if rules is None:
-                continue
-            if inside is not None and _cuts_target(inside, i, j):
-                continue
-            hits.append((i, j, rules))
+        key, j = (word,), i + 1
+        while True:  # every literal that starts here
+            rules = by_key.get(key)
+            if rules is not None and not (inside is not None and _cuts_target(inside, i, j)):
+                hits.append((i, j, rules))
+            if j == n or key not in prefixes:
+                break
+            key += (words[j],)
+            j += 1
     if not hits:
         return []
     # Overlapping matches: the longest wins (so PSEUDO "no increase" blocks "no"); as in medSpaCy,

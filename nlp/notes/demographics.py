@@ -16,6 +16,7 @@ from spacy.tokens import Doc
 
 from nlp.data import load_json
 from nlp.grammar.dates import age_at, find_dates, parse_date
+from nlp.grammar.prefilter import fail_fast
 from nlp.notes.records import FactRecord, register_extensions
 from nlp.notes.view import NoteView, view_of
 
@@ -24,11 +25,11 @@ from nlp.notes.view import NoteView, view_of
 def _patterns() -> dict:
     spec = load_json("notes/patterns.json")
     return {
-        "dob": re.compile(spec["dob"], re.IGNORECASE),
+        "dob": re.compile(fail_fast(spec["dob"], re.IGNORECASE), re.IGNORECASE),
         "age": re.compile(spec["age"], re.IGNORECASE),
         "age_sex_compact": re.compile(spec["age_sex_compact"]),
-        "age_label": re.compile(spec["age_label"], re.IGNORECASE),
-        "sex_label": re.compile(spec["sex_label"], re.IGNORECASE),
+        "age_label": re.compile(fail_fast(spec["age_label"], re.IGNORECASE), re.IGNORECASE),
+        "sex_label": re.compile(fail_fast(spec["sex_label"], re.IGNORECASE), re.IGNORECASE),
         "sex_words": spec["sex_words"],
     }
 
@@ -51,8 +52,9 @@ def dob_spans(text: str) -> list[tuple[int, int, object]]:
     return out
 
 
-_SHE = re.compile(r"\b(?:she|her|hers|herself)\b", re.IGNORECASE)
-_HE = re.compile(r"\b(?:he|him|his|himself)\b", re.IGNORECASE)
+# The lookaheads (each pronoun's first letter) fail fast at most characters (throughput).
+_SHE = re.compile(r"(?=[sh])\b(?:she|her|hers|herself)\b", re.IGNORECASE)
+_HE = re.compile(r"(?=h)\b(?:he|him|his|himself)\b", re.IGNORECASE)
 
 
 def _sex_from_pronouns(text: str) -> Optional[FactRecord]:

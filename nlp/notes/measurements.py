@@ -19,6 +19,7 @@ from spacy.tokens import Doc
 
 from nlp.data import load_json
 from nlp.grammar.comparisons import find_comparisons
+from nlp.grammar.prefilter import fail_fast
 from nlp.grammar.units import unit_table
 from nlp.notes.performance import valid_score
 from nlp.notes.records import FactRecord, register_extensions
@@ -35,13 +36,13 @@ _BP = {"blood_pressure"}
 @lru_cache(maxsize=1)
 def _specimen_patterns() -> list[tuple[str, re.Pattern]]:
     spec = load_json("notes/patterns.json")["specimen"]
-    return [(name, re.compile(p, re.IGNORECASE)) for name, p in spec.items()]
+    return [(name, re.compile(fail_fast(p, re.IGNORECASE), re.IGNORECASE)) for name, p in spec.items()]
 
 
 @lru_cache(maxsize=1)
 def _method_patterns() -> list[tuple[str, re.Pattern]]:
     spec = load_json("notes/patterns.json")["lvef_method"]
-    return [(name, re.compile(p, re.IGNORECASE)) for name, p in spec.items()]
+    return [(name, re.compile(fail_fast(p, re.IGNORECASE), re.IGNORECASE)) for name, p in spec.items()]
 
 
 def specimen_near(view: NoteView, start: int, end: int) -> Optional[str]:
@@ -124,6 +125,8 @@ def _value_before(text: str, start: int, sentence_start: int) -> Optional[tuple[
     head = chunk[:m.start()] if m and m.group(0).strip() else chunk
     if re.search(r"\bof\s*$", head):
         return None
+    if "%" not in head and "per" not in head.lower():
+        return None  # no percent unit ("%", "percent", "per cent"), so no value here (a cheap exact check)
     comps = find_comparisons(head)
     if not comps:
         return None
@@ -192,7 +195,7 @@ def extract_measurements(view: NoteView) -> list[FactRecord]:
 
 @lru_cache(maxsize=1)
 def _bare_temp() -> re.Pattern:
-    return re.compile(load_json("notes/patterns.json")["temperature_bare"], re.IGNORECASE)
+    return re.compile(fail_fast(load_json("notes/patterns.json")["temperature_bare"], re.IGNORECASE), re.IGNORECASE)
 
 
 def _bare_temperatures(view: NoteView, found: list[FactRecord]) -> list[FactRecord]:
@@ -213,7 +216,7 @@ def _bare_temperatures(view: NoteView, found: list[FactRecord]) -> list[FactReco
 
 @lru_cache(maxsize=1)
 def _threshold() -> re.Pattern:
-    return re.compile(load_json("notes/patterns.json")["threshold_context"], re.IGNORECASE)
+    return re.compile(fail_fast(load_json("notes/patterns.json")["threshold_context"], re.IGNORECASE), re.IGNORECASE)
 
 
 def _read(view: NoteView, mention, limit: int, s_start: int) -> list[Reading]:
@@ -250,7 +253,7 @@ def _split_bp(rec: FactRecord) -> list[FactRecord]:
 
 @lru_cache(maxsize=1)
 def _bare_rate() -> re.Pattern:
-    return re.compile(load_json("notes/patterns.json")["heart_rate_bare"], re.IGNORECASE)
+    return re.compile(fail_fast(load_json("notes/patterns.json")["heart_rate_bare"], re.IGNORECASE), re.IGNORECASE)
 
 
 def _bare_heart_rates(view: NoteView, found: list[FactRecord]) -> list[FactRecord]:

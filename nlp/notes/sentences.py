@@ -27,8 +27,17 @@ from nlp.notes.records import note_text, register_extensions
 
 from nlp.data import load_json
 
-_CANDIDATES = re.compile(r"\n|(?<=[.!?])[ \t]+(?=[A-Z0-9(\[\"'])")
+# (?=[\n \t]): a quick fail at most characters, before the costlier lookbehind (throughput).
+_CANDIDATES = re.compile(r"(?=[\n \t])(?:\n|(?<=[.!?])[ \t]+(?=[A-Z0-9(\[\"']))")
 _CONTINUE_WORD = re.compile(r"(?:\b(?:and|or|with|w/|of|to|for|the|a|an|in|on|at|by|from|but|nor|versus|vs)|[,(\[&+/=]|[^>]-)[ \t]*$", re.IGNORECASE)
+_CONTINUE_REACH = 6  # the longest cue of _CONTINUE_WORD ("versus"): a match starts no further back
+
+
+def _continues(line: str) -> bool:
+    """A line ending with a word or mark that the next line continues ("... and", "...,")."""
+    # Searching from just before the end is exact (the pattern is anchored there, and \b still
+    # sees the character before the start position) and spares a scan of the whole line.
+    return _CONTINUE_WORD.search(line, max(0, len(line.rstrip(" \t")) - _CONTINUE_REACH)) is not None
 _LIST_START = re.compile(r"[ \t]*(?:[-*\u2022]|\d{1,2}[.)]|[A-Za-z][.)])[ \t]")
 
 
@@ -56,7 +65,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             if (line.strip() and stripped and stripped[0].islower() and not _LIST_START.match(nxt)
                     and not line.rstrip().endswith((":", ".", ";"))):
                 continue  # wrapped prose: "Normal RV\nsize/function."
-            if line.strip() and stripped and _CONTINUE_WORD.search(line) and not _LIST_START.match(nxt):
+            if line.strip() and stripped and _continues(line) and not _LIST_START.match(nxt):
                 continue  # "7+3 induction -> CR1 04/2024,\nHiDAC consolidation x4"
             cuts.append(pos + 1)
         else:

@@ -127,13 +127,15 @@ def _bad_unit(unit: Optional[str], expected: Optional[str] = None) -> bool:
 _MONTH_DAY = re.compile(r"(\d{1,2})/(\d{1,2})(?![\d./]|\s*%)")
 
 
-_DATE_START = re.compile(r"\d{1,4}(?:[/.-]\d|[ -][A-Za-z]{3})")
+# A date's first number is followed by "/" or "-" and a digit, by a month name, or by "." and a
+# second number with another separator ("12.05.2024"); a decimal ("2.3 mg/dL") is none of these.
+_DATE_START = re.compile(r"\d{1,4}(?:[/-]\d|\.\d{1,2}[/.-]\d|[ -][A-Za-z]{3})")
 
 
 def _date_like(text: str, pos: int) -> bool:
     """A number that starts a date ("09/08/2026", "03/2024", "2026-03-12", "03/01:") is not a value."""
     if not _DATE_START.match(text, pos):
-        return False  # every date form has a separator or a month name right after its first number
+        return False  # see _DATE_START
     found = find_dates(text[pos:pos + 12])
     if found and found[0].start == 0:
         return True
