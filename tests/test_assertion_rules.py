@@ -26,6 +26,11 @@ def assertion_of(text: str, concept_id: str, nth: int = 0) -> str:
     ("CTA chest: pulmonary embolism was ruled out.", "pulmonary_embolism", "absent"),
     ("There is low suspicion for pneumonia.", "pneumonia", "absent"),
     ("Marrow findings would not support a diagnosis of CLL.", "cll", "absent"),
+    # a differential set aside ("rather than") is negated; what follows the short scope is not
+    ("Blast percentage is attributed to marrow regeneration rather than relapse.", "relapse", "absent"),
+    ("Chose venetoclax rather than 7+3 given age; history of diabetes.", "regimen_7_3", "absent"),
+    ("Chose venetoclax rather than 7+3 given age; history of diabetes.", "venetoclax", "present"),
+    ("Chose venetoclax rather than 7+3 given age; history of diabetes.", "diabetes", "present"),
     ("Findings are not consistent with AML with leukemia cutis.", "aml", "absent"),
     ("Sepsis was not felt to be present.", "infection", "absent"),
     ("The patient declined chemotherapy.", "chemotherapy", "absent"),
