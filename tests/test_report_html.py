@@ -41,3 +41,14 @@ def test_summary_counts_verdicts():
     b, _ = result("ineligible")
     page = render_report([a, b])
     assert "eligible 1" in page and "ineligible 1" in page
+
+
+def test_protocol_markdown_escapes_are_not_shown_but_results_keep_the_exact_text():
+    text = "Blood oxygen saturation \\> 92%\r\n(room air)"  # as ClinicalTrials.gov writes it
+    r = MatchResult(trial_id="T1", patient_id="P1", verdict="eligible", score=1.0, missing=[],
+                    criteria=[CriterionResult(criterion_id="I1", parent_id=None, kind="inclusion", text=text,
+                                              status="met", evidence=[], reason="SpO2 97% on room air.")])
+    page = render_report([r])
+    assert "Blood oxygen saturation &gt; 92% (room air)" in page
+    assert "\\&gt;" not in page and "\\>" not in page
+    assert r.criteria[0].text == text

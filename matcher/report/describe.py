@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from nlp.grammar.numbers import format_number
 from nlp.schema import Constraint, Criterion
+from nlp.text import normalize
 
 SYMBOL = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "==": "=", "between": "between"}
+
+
+def readable(text: str, limit: int | None = None) -> str:
+    """Protocol text for display: markdown escapes ("\\>"), odd spaces and line breaks removed,
+    cut to ``limit`` characters. Results keep the exact protocol text; only pages show this."""
+    text = " ".join(normalize(text or "").text.split())
+    return text if limit is None or len(text) <= limit else text[:limit - 1] + "…"
 
 
 def describe_threshold(comparator, value, value2, unit) -> str:

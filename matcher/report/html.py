@@ -7,6 +7,7 @@ import html
 from collections import Counter
 from typing import Iterable, Mapping, Optional
 
+from matcher.report.describe import readable
 from nlp.schema import MatchResult
 
 CSS = """
@@ -100,7 +101,7 @@ def _patient(r: MatchResult, texts: Mapping[str, str]) -> str:
                 ev.append(f"<div class='ctx'>{_e(item.note_id)}: {context(text, item.start, item.end)}</div>")
             else:
                 ev.append(f"<div class='ctx'>{_e(item.note_id)}: <mark>{_e(item.text)}</mark></div>")
-        crit_text = c.text if len(c.text) <= 220 else c.text[:217] + "…"
+        crit_text = readable(c.text, 220)
         parts.append(f"<tr><td style='padding-left:{8 + 14 * depth}px'>{_e(c.criterion_id)} <span class='muted'>{_e(c.kind[:4])}.</span></td>"
                      f"<td>{_status_pill(c.kind, c.status)}</td>"
                      f"<td><div>{_e(crit_text)}</div><div class='muted'>{_e(c.reason)}</div>{''.join(ev)}</td></tr>")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from matcher.report.html import CSS as REPORT_CSS
+from matcher.report.describe import readable
 from matcher.review import plots
 from matcher.review.worklist import pretty
 
@@ -74,8 +75,7 @@ def summary_table(agreement) -> str:
     out = ["<table class='data'><tr><th>item</th><th>requirement</th><th class='num'>n</th><th class='num'>agreement</th>"
            "<th class='num'>κ</th><th>κ 95% CI</th><th class='num'>disagreements</th></tr>"]
     for r in agreement.summary_rows():
-        text = " ".join(r["text"].split())
-        short = text if len(text) <= 110 else text[:109] + "…"
+        short = readable(r["text"], 110)
         out.append(f"<tr><td class='crit-id'>{_e(r['item'])}</td><td>{_e(short)}</td><td class='num'>{r['n']}</td>"
                    f"<td class='num'>{pct(r['accuracy'])}</td><td class='num'>{num(r['kappa'])}</td>"
                    f"<td class='ci'>{_e(ci_text((r['kappa_ci_low'], r['kappa_ci_high'])))}</td><td class='num'>{r['disagreements']}</td></tr>")
@@ -270,8 +270,7 @@ def _worklist_section(a) -> str:
                "<th>trialmatch</th><th>trialmatch's reason and evidence</th></tr>")
     for d in rows:
         crit = "overall verdict" if d["level"] == "verdict" else d["criterion_id"]
-        text = " ".join((d["criterion_text"] or "").split())
-        text = text if len(text) <= 140 else text[:139] + "…"
+        text = readable(d["criterion_text"], 140)
         manual_cls = d["manual"].replace(" ", "_")
         tool_cls = d["tool"].replace(" ", "_")
         who = f"{d['reviewer']}, row {d['manual_row']}, wrote “{d['manual_as_written']}”"
@@ -332,8 +331,7 @@ def _matches_section(a) -> str:
 
 
 def _short(text, n: int = 90) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= n else text[:n - 1] + "…"
+    return readable(text, n)
 
 
 def _method_section(a) -> str:

@@ -15,6 +15,8 @@ from typing import Optional, Sequence
 import matplotlib
 from matplotlib.figure import Figure
 
+from matcher.report.describe import readable
+
 DPI = 110
 INK = "#1d2330"
 MUTED = "#5b6475"
@@ -66,8 +68,7 @@ def criteria_bars_png(rows: Sequence[dict], overall: Optional[float], text_chars
     """
     labels, values, notes = [], [], []
     for r in rows:
-        text = " ".join(r["text"].split())
-        short = text if len(text) <= text_chars else text[:text_chars - 1] + "…"
+        short = readable(r["text"], text_chars)
         labels.append(f"{r['criterion_id']}  {short}")
         values.append(0.0 if r["accuracy"] is None else 100.0 * r["accuracy"])
         kappa = "κ  –  " if r["kappa"] is None else f"κ {r['kappa']:.2f}"
