@@ -47,8 +47,8 @@ def match_records(protocols: list[Protocol], records: list[PatientRecord], confi
 
     ``index`` is the concept index the protocols were parsed with. By default it is
     the lexicon plus any user concepts (``--terms``) the protocols name, which they
-    carry with them (``nlp.lexicon.user_terms.index_for_protocols``)."""
-    from nlp.lexicon.user_terms import index_for_protocols
+    carry with them (``nlp.lexicon.user_index.index_for_protocols``)."""
+    from nlp.lexicon.user_index import index_for_protocols
 
     config = config or load_config()
     index = index if index is not None else index_for_protocols(protocols)

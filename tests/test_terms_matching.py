@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from nlp.lexicon.user_terms import parse_terms, with_user_terms
+from nlp.lexicon.user_index import with_user_terms
+from nlp.lexicon.user_terms import parse_terms
 
 TERMS = """label,synonym,category,code
 PA dilation,pulmonary artery dilation,diagnosis,
@@ -111,7 +112,7 @@ def test_the_protocol_parser_gets_user_concepts(terms_path):
 
 def test_extending_an_index_leaves_the_base_alone():
     from nlp.lexicon import build_curated_index
-    from nlp.lexicon.user_terms import extend_index
+    from nlp.lexicon.user_index import extend_index
 
     base = build_curated_index()
     before = [s[0] for s in base.ci.get(("aml",), [])]

@@ -1,4 +1,4 @@
-"""User concept terms (``--terms TERMS.csv``): strict reading, and the lexicon extended with them.
+"""User concept terms (``--terms TERMS.csv``): strict reading (the index extended with them: :mod:`nlp.lexicon.user_index`).
 
 The file is a CSV with the header ``label,synonym`` and optionally the columns
 ``category`` and ``code`` (any order), one row per synonym. Rows of the same
@@ -25,7 +25,7 @@ lower-cased, so even a short "CRS" matches "crs"), tolerant of extra inner
 whitespace and line breaks and of in-word hyphens (the index works on a word
 view), any number of words. One exception, warned about: a capitalised synonym
 that is also a common English word ("ALL", "IT") only matches as written.
-:func:`with_user_terms` returns the lexicon index with the terms *added*, never
+:func:`nlp.lexicon.user_index.with_user_terms` returns the lexicon index with the terms *added*, never
 replacing a lexicon concept: the longest match wins, and where a user synonym
 and a lexicon synonym are the very same words, the user's concept wins, since
 the user asked for it. (In notes, a longer lexicon phrase that is no fact of its
@@ -34,22 +34,20 @@ own does not hide a user term: see ``nlp.notes.concepts``.)
 Both sides use the terms: the note pipeline (``nlp.load_pipeline(extra_terms=...)``)
 and the protocol parser (``parse_protocol(text, id, index=with_user_terms(path))``).
 A parsed protocol carries its user concepts, so the matcher rebuilds what it
-needs from the protocols alone (:func:`index_for_protocols`).
+needs from the protocols alone (:func:`nlp.lexicon.user_index.index_for_protocols`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Optional, Union
+from typing import Iterable, Union
 
 from nlp.lexicon.entries import ConceptEntry
-from nlp.lexicon.index import ConceptIndex, EntryTable, is_case_sensitive, tokenize
+from nlp.lexicon.index import is_case_sensitive, tokenize
 
 COLUMNS = ("label", "synonym", "category", "code")
 REQUIRED = ("label", "synonym")
@@ -324,120 +322,3 @@ def load_user_terms(source: Union[str, Path, Iterable[dict], UserTerms], strict:
     if isinstance(source, (str, Path)):
         return read_terms(source, strict).entries
     return terms_from_rows(source, strict=strict).entries
-
-
-class _CopyOnWrite(dict):
-    """A synonym table shared with the base index: adding a slot copies that key's list first."""
-
-    def setdefault(self, key, default=None):
-        if key in self:
-            value = list(dict.__getitem__(self, key))
-            self[key] = value
-            return value
-        self[key] = default
-        return default
-
-
-def extend_index(base: ConceptIndex, entries: Iterable[ConceptEntry]) -> ConceptIndex:
-    """A new index: ``base`` plus ``entries`` (``base`` itself is left unchanged).
-
-    The copy shares the base's synonym lists until they change, so it costs a few
-    tens of milliseconds even for the full lexicon.
-    """
-    index = ConceptIndex(entries=EntryTable(base.entries), ci=_CopyOnWrite(base.ci), cs=_CopyOnWrite(base.cs),
-                         ci_max=dict(base.ci_max), cs_max=dict(base.cs_max), aliases=dict(base.aliases))
-    for entry in entries:
-        if entry.id in index.entries:
-            raise ValueError(f"concept id {entry.id!r} is already in the index")
-        index.add(entry, priority=USER_PRIORITY)
-    index.cache_key = None
-    return index
-
-
-def _file_key(path: Union[str, Path]) -> tuple[str, int, int]:
-    p = Path(path).resolve()
-    st = os.stat(p)
-    return str(p), st.st_mtime_ns, st.st_size
-
-
-@lru_cache(maxsize=8)
-def _cached(file_key: tuple[str, int, int], base_kind: Optional[str]) -> ConceptIndex:
-    from nlp.lexicon import get_index
-
-    return extend_index(get_index(base_kind), read_terms(file_key[0]).entries)
-
-
-def with_user_terms(terms: Union[str, Path, Iterable[dict], UserTerms, None],
-                    base: Union[ConceptIndex, str, None] = None) -> ConceptIndex:
-    """The lexicon index plus the user's terms: what both the note pipeline and the protocol parser use.
-
-    ``terms`` is a TERMS.csv path (read strictly; the result is cached per file
-    version), rows, or :class:`UserTerms`; ``base`` an index or a lexicon kind
-    ("full", "curated"; default: :func:`nlp.lexicon.get_index`'s default).
-    With no terms, the base index itself is returned.
-
-        index = with_user_terms("TERMS.csv")
-        protocol = parse_protocol(text, "NCT01", index=index)
-    """
-    from nlp.lexicon import get_index
-
-    if terms is None:
-        return base if isinstance(base, ConceptIndex) else get_index(base)
-    if isinstance(terms, (str, Path)) and not isinstance(base, ConceptIndex):
-        return _cached(_file_key(terms), base or os.environ.get("TRIALMATCH_LEXICON", "full"))
-    base_index = base if isinstance(base, ConceptIndex) else get_index(base)
-    return extend_index(base_index, load_user_terms(terms))
-
-
-_DOMAIN_TYPES = {"drug": "therapy", "procedure": "therapy", "measurement": "biomarker"}
-
-
-def _protocol_concepts(protocols) -> dict[str, object]:
-    """User concepts (``user:`` ids) named by the protocols' constraints, by id."""
-    found: dict[str, object] = {}
-
-    def walk(criterion):
-        for c in criterion.constraints:
-            for concept in [c.concept] + [e.condition for e in c.exceptions]:
-                if concept.id and concept.id.startswith("user:"):
-                    found.setdefault(concept.id, (concept, criterion.category))
-        for child in criterion.children:
-            walk(child)
-
-    for protocol in protocols:
-        for criterion in protocol.criteria:
-            walk(criterion)
-    return found
-
-
-@lru_cache(maxsize=8)
-def _with_concepts(base_kind: str, key: tuple) -> ConceptIndex:
-    from nlp.lexicon import get_index
-
-    base = get_index(base_kind)
-    entries = []
-    for concept_id, label, domain, category, codes in key:
-        if base.get(concept_id) is None:
-            entries.append(ConceptEntry(id=concept_id, label=label, category=category or "other",
-                                        type=_DOMAIN_TYPES.get(domain or "", "diagnosis"), domain=domain or "condition",
-                                        codes=codes, synonyms=(label.lower(),), source="user"))
-    return extend_index(base, entries) if entries else base
-
-
-def index_for_protocols(protocols, base_kind: Optional[str] = None) -> ConceptIndex:
-    """The lexicon index plus the user concepts the protocols name.
-
-    A protocol parsed with a terms file carries its user concepts (id, label,
-    domain, codes) in its constraints, so the matcher knows them without the file:
-    the same works in worker processes and on Spark executors, which only receive
-    the protocols. Without user concepts this is the lexicon index itself.
-    """
-    from nlp.lexicon import get_index
-
-    kind = base_kind or os.environ.get("TRIALMATCH_LEXICON", "full")
-    found = _protocol_concepts(protocols)
-    if not found:
-        return get_index(kind)
-    key = tuple(sorted((cid, c.label, c.domain, cat, tuple((code.system, code.code) for code in c.codes))
-                       for cid, (c, cat) in found.items()))
-    return _with_concepts(kind, key)

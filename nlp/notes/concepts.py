@@ -24,7 +24,8 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from nlp.lexicon import ConceptIndex, Mention, get_index, tokenize
-from nlp.lexicon.user_terms import load_user_terms, with_user_terms  # noqa: F401 - re-exported (older imports)
+from nlp.lexicon.user_index import with_user_terms
+from nlp.lexicon.user_terms import load_user_terms  # noqa: F401 - re-exported (older imports)
 from nlp.notes.records import note_text, register_extensions
 
 def build_user_index(source) -> Optional[ConceptIndex]:
