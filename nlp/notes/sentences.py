@@ -31,6 +31,7 @@ from nlp.data import load_json
 _CANDIDATES = re.compile(r"(?=[\n \t])(?:\n|(?<=[.!?])[ \t]+(?=[A-Z0-9(\[\"']))")
 _CONTINUE_WORD = re.compile(r"(?:\b(?:and|or|with|w/|of|to|for|the|a|an|in|on|at|by|from|but|nor|versus|vs)|[,(\[&+/=]|[^>]-)[ \t]*$", re.IGNORECASE)
 _CONTINUE_REACH = 6  # the longest cue of _CONTINUE_WORD ("versus"): a match starts no further back
+_LIST_START = re.compile(r"[ \t]*(?:[-*\u2022]|\d{1,2}[.)]|[A-Za-z][.)])[ \t]")
 
 
 def _continues(line: str) -> bool:
@@ -38,7 +39,6 @@ def _continues(line: str) -> bool:
     # Searching from just before the end is exact (the pattern is anchored there, and \b still
     # sees the character before the start position) and spares a scan of the whole line.
     return _CONTINUE_WORD.search(line, max(0, len(line.rstrip(" \t")) - _CONTINUE_REACH)) is not None
-_LIST_START = re.compile(r"[ \t]*(?:[-*\u2022]|\d{1,2}[.)]|[A-Za-z][.)])[ \t]")
 
 
 @lru_cache(maxsize=1)
