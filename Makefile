@@ -20,7 +20,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# Accuracy and speed figures (README "Figures"); batch_throughput alone takes about 15 minutes.
+# Accuracy and speed figures (README "Figures"); batch_throughput alone takes about 10 minutes.
 BENCHES ?= parse_corpus lct_thresholds chia_concepts normalization_sample note_facts assertion \
            seed_match trialgpt_criteria note_throughput match_speed batch_throughput
 
