@@ -21,12 +21,17 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-try:  # Python 3.11+
+# CPython's regex parser (re._parser; sre_parse on 3.10). It only serves a speed-up: without it,
+# or if its shapes change, first_char_class says "cannot tell" and every pattern is used as is.
+try:
     import re._constants as sre
     import re._parser as sre_parse
-except ImportError:  # Python 3.10
-    import sre_constants as sre  # type: ignore[no-redef]
-    import sre_parse  # type: ignore[no-redef]
+except ImportError:
+    try:
+        import sre_constants as sre  # type: ignore[no-redef]
+        import sre_parse  # type: ignore[no-redef]
+    except ImportError:
+        sre = sre_parse = None  # type: ignore[assignment]
 
 _OPTIONAL_GROUP = re.compile(r"\(\?:([^()]*)\)\?")
 _UNSUPPORTED = re.compile(r"[\[\]|*+{}^$]|\\[^.]")
@@ -114,18 +119,20 @@ def first_char_class(pattern: str, flags: int = 0) -> Optional[str]:
     Matching the class first is a cheap exact pre-check for a large alternation, which
     ``re`` otherwise tries alternative by alternative at every position where it fails.
     """
-    try:
-        parsed = sre_parse.parse(pattern, flags)
-    except re.error:
+    if sre_parse is None:
         return None
-    first = _first(parsed.data, flags)
+    try:
+        first = _first(sre_parse.parse(pattern, flags).data, flags)
+    except (re.error, AttributeError, TypeError, ValueError, IndexError):
+        return None
     if first is None or first[1] or not first[0]:
         return None
     return "[" + "".join(sorted(set(first[0]))) + "]"
 
 
 _REPEATS = tuple(getattr(sre, n) for n in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") if hasattr(sre, n))
-_CATEGORIES = {sre.CATEGORY_SPACE: r"\s", sre.CATEGORY_DIGIT: r"\d", sre.CATEGORY_WORD: r"\w"}
+_CATEGORIES = ({getattr(sre, "CATEGORY_" + n): c for n, c in (("SPACE", r"\s"), ("DIGIT", r"\d"), ("WORD", r"\w"))
+                if hasattr(sre, "CATEGORY_" + n)} if sre is not None else {})
 
 
 def _first(items, flags: int) -> Optional[tuple[list[str], bool]]:
