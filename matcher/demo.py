@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from matcher.report.describe import describe_criterion
+from matcher.report.describe import describe_criterion, to_look_up
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "corpora" / "protocols" / "cd123-car-nk-protocol.txt"
@@ -37,7 +37,7 @@ def verdict_table(results) -> Table:
     for r in sorted(results, key=lambda r: (-r.score, r.patient_id)):
         top = Counter(c.status for c in r.criteria if c.parent_id is None)
         table.add_row(r.patient_id, f"[{style[r.verdict]}]{r.verdict}[/]", f"{r.score:.2f}", str(top["met"]),
-                      str(top["not_met"]), str(top["unknown"]), escape("; ".join(m.what for m in r.missing[:2])))
+                      str(top["not_met"]), str(top["unknown"]), escape(to_look_up(r.missing, 2)))
     return table
 
 

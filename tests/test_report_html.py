@@ -52,3 +52,17 @@ def test_protocol_markdown_escapes_are_not_shown_but_results_keep_the_exact_text
     assert "Blood oxygen saturation &gt; 92% (room air)" in page
     assert "\\&gt;" not in page and "\\>" not in page
     assert r.criteria[0].text == text
+
+
+def test_summary_names_each_thing_to_look_up_once():
+    from matcher.report.describe import to_look_up
+
+    missing = [MissingItem(criterion_id="I2", what="flow cytometry report: CD123 on blasts"),
+               MissingItem(criterion_id="I3", what="flow cytometry report: CD123 on blasts"),
+               MissingItem(criterion_id="I4", what="statement of expected survival"),
+               MissingItem(criterion_id="I7", what="signed informed consent form")]
+    assert to_look_up(missing, 2) == "flow cytometry report: CD123 on blasts; statement of expected survival …"
+    assert to_look_up(missing, 3) == "flow cytometry report: CD123 on blasts; statement of expected survival; signed informed consent form"
+    r = MatchResult(trial_id="T1", patient_id="P1", verdict="needs_review", score=0.5, missing=missing, criteria=[])
+    page = render_report([r])
+    assert page.count("flow cytometry report: CD123 on blasts") == 3  # once in the summary, twice in the per-criterion list

@@ -16,6 +16,13 @@ def readable(text: str, limit: int | None = None) -> str:
     return text if limit is None or len(text) <= limit else text[:limit - 1] + "…"
 
 
+def to_look_up(missing, limit: int) -> str:
+    """The distinct things to look up, in worklist order ("a; b …"): two criteria that need the
+    same report name it once."""
+    items = list(dict.fromkeys(m.what for m in missing))
+    return "; ".join(items[:limit]) + (" …" if len(items) > limit else "")
+
+
 def describe_threshold(comparator, value, value2, unit) -> str:
     """"≥ 18 years", "between 18 and 75 years", "= any"."""
     if comparator is None:

@@ -7,7 +7,7 @@ import html
 from collections import Counter
 from typing import Iterable, Mapping, Optional
 
-from matcher.report.describe import readable
+from matcher.report.describe import readable, to_look_up
 from nlp.schema import MatchResult
 
 CSS = """
@@ -60,7 +60,7 @@ def render_report(results: Iterable[MatchResult], notes: Optional[Mapping[str, M
         out.append(f"<tr><td>{_e(r.trial_id)}</td><td><a href='#{anchor}'>{_e(r.patient_id)}</a></td>"
                    f"<td><span class='pill {r.verdict}'>{_e(r.verdict.replace('_', ' '))}</span></td>"
                    f"<td class='num'>{r.score:.2f}</td><td class='num'>{c['met']}</td><td class='num'>{c['not_met']}</td>"
-                   f"<td class='num'>{c['unknown']}</td><td>{_e('; '.join(m.what for m in r.missing[:3]))}{' …' if len(r.missing) > 3 else ''}</td></tr>")
+                   f"<td class='num'>{c['unknown']}</td><td>{_e(to_look_up(r.missing, 3))}</td></tr>")
     out.append("</table><p class='legend'>Colours show the effect on eligibility: green helps, red excludes, "
                "amber is undecided. For an exclusion criterion, <i>not met</i> (green) means the exclusion does not apply.</p>")
     for r in order:
