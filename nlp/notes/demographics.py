@@ -12,13 +12,12 @@ from functools import lru_cache
 from typing import Optional
 
 from spacy.language import Language
-from spacy.tokens import Doc
 
 from nlp.data import load_json
 from nlp.grammar.dates import age_at, find_dates, parse_date
 from nlp.grammar.prefilter import fail_fast
-from nlp.notes.records import FactRecord, register_extensions
-from nlp.notes.view import NoteView, view_of
+from nlp.notes.records import FactRecord
+from nlp.notes.view import NoteView, RecordExtractor
 
 
 @lru_cache(maxsize=1)
@@ -129,20 +128,7 @@ def extract_demographics(view: NoteView, note_date: Optional[str]) -> list[FactR
     return [r for r in out if r.concept_id != "sex" or r is sexes[0]]
 
 
-class DemographicsExtractor:
-    """spaCy component: age and sex records (needs ``doc._.trialmatch_note_date`` for a DOB)."""
-
-    def __init__(self, nlp: Language, name: str):
-        register_extensions()
-        self.name = name
-
-    def __call__(self, doc: Doc) -> Doc:
-        view = view_of(doc)
-        view.records.extend(extract_demographics(view, doc._.trialmatch_note_date))
-        return doc
-
-
 @Language.factory("trialmatch_demographics")
-def make_demographics_extractor(nlp: Language, name: str) -> DemographicsExtractor:
+def make_demographics_extractor(nlp: Language, name: str) -> RecordExtractor:
     """Age (or DOB -> age at the note date) and sex."""
-    return DemographicsExtractor(nlp, name)
+    return RecordExtractor(name, lambda view, doc: extract_demographics(view, doc._.trialmatch_note_date))

@@ -15,14 +15,13 @@ from functools import lru_cache
 from typing import Optional
 
 from spacy.language import Language
-from spacy.tokens import Doc
 
 from nlp.data import load_json
 from nlp.grammar.prefilter import fail_fast
 from nlp.grammar.numbers import parse_number
 from nlp.notes.biomarkers import NEG_WORD, biomarker_record, own_result
-from nlp.notes.records import FactRecord, register_extensions
-from nlp.notes.view import NoteView, view_of
+from nlp.notes.records import FactRecord
+from nlp.notes.view import NoteView, RecordExtractor
 
 @lru_cache(maxsize=1)
 def _p() -> dict[str, re.Pattern]:
@@ -315,20 +314,7 @@ def extract_findings(view: NoteView) -> list[FactRecord]:
     return out
 
 
-class FindingExtractor:
-    """spaCy component: concept facts appended to ``doc._.trialmatch_records``."""
-
-    def __init__(self, nlp: Language, name: str):
-        register_extensions()
-        self.name = name
-
-    def __call__(self, doc: Doc) -> Doc:
-        view = view_of(doc)
-        view.records.extend(extract_findings(view))
-        return doc
-
-
 @Language.factory("trialmatch_findings")
-def make_finding_extractor(nlp: Language, name: str) -> FindingExtractor:
+def make_finding_extractor(nlp: Language, name: str) -> RecordExtractor:
     """Diagnoses, disease status, psychiatric history, therapies, biomarkers, consent and ECG."""
-    return FindingExtractor(nlp, name)
+    return RecordExtractor(name, lambda view, doc: extract_findings(view))

@@ -15,16 +15,15 @@ from functools import lru_cache
 from typing import Optional
 
 from spacy.language import Language
-from spacy.tokens import Doc
 
 from nlp.data import load_json
 from nlp.grammar.comparisons import find_comparisons
 from nlp.grammar.prefilter import fail_fast
 from nlp.grammar.units import unit_table
 from nlp.notes.performance import valid_score
-from nlp.notes.records import FactRecord, register_extensions
+from nlp.notes.records import FactRecord
 from nlp.notes.values import Reading, canonical, read_values
-from nlp.notes.view import NoteView, view_of
+from nlp.notes.view import NoteView, RecordExtractor
 
 # Fact type of each measured category.
 _TYPES = {"lab": "lab", "vital": "vital", "cardiac": "cardiac", "performance_status": "performance_status",
@@ -158,7 +157,6 @@ def _record(view: NoteView, mention, kind: str, reading: Reading, first: bool) -
 
 def extract_measurements(view: NoteView) -> list[FactRecord]:
     """Records for every measured mention that states a value."""
-    text = view.text
     out: list[FactRecord] = []
     for mention in view.mentions:
         entry = mention.entry
@@ -311,20 +309,7 @@ def _life_expectancy(view: NoteView, mention, s_end: int) -> Optional[FactRecord
     return None
 
 
-class MeasurementExtractor:
-    """spaCy component: measured facts appended to ``doc._.trialmatch_records``."""
-
-    def __init__(self, nlp: Language, name: str):
-        register_extensions()
-        self.name = name
-
-    def __call__(self, doc: Doc) -> Doc:
-        view = view_of(doc)
-        view.records.extend(extract_measurements(view))
-        return doc
-
-
 @Language.factory("trialmatch_measurements")
-def make_measurement_extractor(nlp: Language, name: str) -> MeasurementExtractor:
+def make_measurement_extractor(nlp: Language, name: str) -> RecordExtractor:
     """Labs, vitals, LVEF/QTc, ECOG/KPS, blasts and life expectancy with values."""
-    return MeasurementExtractor(nlp, name)
+    return RecordExtractor(name, lambda view, doc: extract_measurements(view))

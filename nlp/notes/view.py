@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 from spacy.tokens import Doc
 
 from nlp.lexicon import Mention
-from nlp.notes.records import FactRecord, Section, note_text
+from nlp.notes.records import FactRecord, Section, note_text, register_extensions
 from nlp.notes.sections import find_sections
 from nlp.notes.sentences import split_sentences
 
@@ -97,3 +97,21 @@ def view_of(doc: Doc) -> NoteView:
                     doc._.trialmatch_records)
     doc.user_data["trialmatch_view"] = view
     return view
+
+
+class RecordExtractor:
+    """A spaCy component that appends one extractor's records to ``doc._.trialmatch_records``.
+
+    ``extract(view, doc)`` reads the note view (and the Doc, for what earlier
+    components left on it, such as the note date) and returns :class:`FactRecord` items.
+    """
+
+    def __init__(self, name: str, extract: Callable[[NoteView, Doc], list[FactRecord]]):
+        register_extensions()
+        self.name = name
+        self.extract = extract
+
+    def __call__(self, doc: Doc) -> Doc:
+        view = view_of(doc)
+        view.records.extend(self.extract(view, doc))
+        return doc
