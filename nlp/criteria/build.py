@@ -140,7 +140,7 @@ class Builder:
 
     def _split(self, raw: RawNode, span, res: ClauseResult) -> list[Node]:
         """Several complete requirements in one clause become children."""
-        if len(res.drafts) < 2:
+        if len(res.drafts) < 2 or res.logic == "any":  # one list of alternatives stays one "any" node
             return []
         text = self.text
         for pattern, need in ((COMMA, "complete"), (CONJUNCT, "or")):

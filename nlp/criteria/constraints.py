@@ -57,6 +57,20 @@ def _subject_after(comp: Comparison, mentions: list[Mention], rec: Recognized) -
     return m
 
 
+_LIST_ANY = re.compile(r"\b(?:(?:one|1) or more|at least (?:one|1)|any one)\b(?:\s+of\b|[^.;:()]{0,40}?"
+                       r"(?:\bsuch as\b|\bincluding\b|\be\.g\.|\bfor example\b|:))", re.IGNORECASE)
+EVENT_TYPES = {"therapy", "drug_class", "procedure", "diagnosis"}
+
+
+def _own_event(t, anchors: list[Mention]) -> Optional[Mention]:
+    """The event a window's anchor names ("since prior chemotherapy"), when it is a therapy, procedure or condition."""
+    if t.relation != "after" or t.quantity is None:
+        return None
+    inner = [m for m in anchors if t.quantity.end <= m.start and m.end <= t.end]
+    events = [m for m in inner if m.entry.type in EVENT_TYPES or m.entry.domain in ("drug", "procedure")]
+    return events[0] if len(events) == 1 and len(inner) == 1 else None
+
+
 def _apply_comparison(draft: Draft, comp: Comparison) -> None:
     units = unit_table()
     entry = draft.entry
@@ -91,6 +105,10 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
     # Numbers inside a concept's name ("type 1 diabetes", "7+3") are not thresholds.
     comps_free = [x for x in comps if not inside(x.value_start, x.value_end, regions)
                   and not any(m.start <= x.value_start and x.value_end <= m.end for m in mentions)]
+    # "One or more risk factors, such as A, B and C": a quantifier over the list, not a count of A.
+    any_cue = _LIST_ANY.search(text, start, end)
+    if any_cue is not None:
+        comps_free = [x for x in comps_free if not (any_cue.start() <= x.value_start < any_cue.end())]
 
     # Anchors of time windows ("after CR", "prior to enrollment") are not constraints.
     anchor_spans = []
@@ -109,6 +127,10 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
         label_ids = {id(m) for m in in_label}
     else:
         label_ids = set()
+    # "Bipolar disorder diagnosed with DSM-IV criteria": the criteria say how, the disorder is the requirement.
+    by_criteria = [m for m in mentions if m.entry.type == "pattern" and m.entry.label.rsplit(" ", 1)[-1] == "criteria"]
+    if by_criteria and any(m not in by_criteria and m.entry.category != "demographic" for m in mentions):
+        mentions = [m for m in mentions if m not in by_criteria]
     methods = [m for m in mentions if m.entry.type == "method"]
     if any(m.entry.type != "method" and m.entry.category != "organ_function" for m in mentions):
         mentions = [m for m in mentions if m.entry.type != "method"]
@@ -227,6 +249,13 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
                         break
                     d.temporal = t
                     head = d
+        elif target is None and t.quantity is not None and _own_event(t, anchors) is not None:
+            # "At least 4 weeks since prior chemotherapy": the anchor is the event itself; the window
+            # is the time elapsed since it (the matcher reads an anchor naming its own concept so).
+            m = _own_event(t, anchors)
+            d = Draft(m.entry.label, m.entry, [(m.start, m.end), (t.start, t.end)], m, temporal=t)
+            by_mention[id(m)] = d
+            drafts.append(d)
         elif target is None and t.quantity is not None:
             # A window with no known event ("surgery-free interval within 4 weeks"): keep it, unnamed.
             words = [tok for tok in rec.tokens if start <= tok.start and tok.end <= t.start][-5:]
@@ -245,6 +274,9 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
     drafts = dedupe(drafts)
     drafts.sort(key=lambda d: d.anchor)
     links = clause_links(drafts, text)
+    if any_cue is not None and sum(d.anchor >= any_cue.end() for d in drafts) >= 2:
+        links = ["or" if b.anchor >= any_cue.end() and a.anchor >= any_cue.end() else link
+                 for link, a, b in zip(links, drafts, drafts[1:])]
     remainder = uncovered_requirement(rec, start, end, drafts, regions)
     if remainder is not None:  # the population and the remaining requirement both hold
         drafts.append(remainder)

@@ -19,6 +19,13 @@ def qualifier_regex() -> re.Pattern:
     alt = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
     # up to two more qualifiers or adjectives may sit between the qualifier and the concept
     return re.compile(r"(?<![A-Za-z])(?P<q>" + alt + r")(?:(?:\s+|\s*/\s*|\s*,\s*)(?:and\s+|or\s+)?[A-Za-z-]+){0,2}\s*$", re.IGNORECASE)
+@lru_cache(maxsize=1)
+def first_value_regex() -> re.Pattern:
+    words = load_json("criteria/qualifiers.json")["first_value"]["words"]
+    alt = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+    return re.compile(r"(?<![A-Za-z])(?:" + alt + r")\s+(?:[A-Za-z-]+\s+){0,2}$", re.IGNORECASE)
+
+
 _QUAL_AFTER = re.compile(r"[ \t]*[-(]?[ \t]*(?P<q>positive|negative|pos\b|neg\b|positivity|negativity|\+(?!\s*\d)|-(?![\w\d])|expression|expressing|overexpression|over-expression)\)?", re.IGNORECASE)
 _QUAL_BEFORE = re.compile(r"(?P<q>positive|negative)\s+(?:for\s+)?$", re.IGNORECASE)
 
@@ -51,6 +58,8 @@ def mark_qualifiers_and_methods(drafts: list[Draft], text: str, start: int, end:
             for hit in (q, inner):
                 if hit:
                     d.qualifiers.append(re.sub(r"\s+", " ", hit.group("q").lower()))
+            if d.entry is not None and d.entry.measured and first_value_regex().search(text[max(start, d.mention.start - 30):d.mention.start]):
+                d.qualifiers.append("initial")  # "Initial haemoglobin < 90 g/L": the first value counts
         if methods and d.entry is not None and (d.entry.measured or d.entry.category in ("biomarker", "cardiac")):
             d.method = methods[0].entry.label  # "CD123 ... detected by flow cytometry"
             d.method_mention = methods[0]
@@ -101,7 +110,8 @@ def clause_links(drafts: list[Draft], text: str) -> list[str]:
     links, comma_only = [], []
     for a, b in zip(drafts, drafts[1:]):
         gap = text[min(a.mention.end if a.mention else a.span[1], b.anchor):b.anchor]
-        links.append("or" if OR_WORD.search(gap) and not AND_WORD.search(gap) else "and")
+        population = any(d.entry is not None and d.entry.id == "sex" for d in (a, b))  # "Woman ... or ...": sex is not an alternative
+        links.append("or" if OR_WORD.search(gap) and not AND_WORD.search(gap) and not population else "and")
         comma_only.append(bool(re.fullmatch(r"\s*,\s*", gap)))
     # "A, B, or C": the commas of a list take the list's final connector.
     for i in range(len(links) - 2, -1, -1):
@@ -113,7 +123,8 @@ def clause_links(drafts: list[Draft], text: str) -> list[str]:
 STOPWORDS = frozenset("""a an the of in on at to for from with without by as is are was were be been being who which that
 this these those their his her its they them he she it or and any all other than such e g eg ie i.e patients patient
 subjects subject participants participant individuals people persons adults adult women woman men man male female
-males females aged age years year old older younger must should will may can have has had having not no""".split())
+males females aged age years year old older younger must should will may can have has had having not no
+both eligible study trial included enrolled""".split())  # "Both genders are eligible for study": no requirement left
 
 
 def uncovered_requirement(rec: Recognized, start: int, end: int, drafts: list[Draft], regions) -> Optional[Draft]:
