@@ -122,6 +122,8 @@ def final_categories(rec: FactRecord, categories: set[str], section: Optional[st
         categories = {c for c in categories if c not in ("NEGATED_EXISTENCE", "HISTORICAL")}
     elif rec.valued and rec.type in _VALUE_TYPES:
         categories = {c for c in categories if c in ("FAMILY", "HYPOTHETICAL", "HISTORICAL")}
+        if rec.type == "demographic":  # "66yo with a smoking history": age and sex are not past
+            categories.discard("HISTORICAL")
     if rec.type in ("diagnosis", "psychiatric") and "HISTORICAL" in categories and "ENDED" not in categories \
             and is_chronic(rec.concept_id):
         categories = categories - {"HISTORICAL"}  # "history of hypertension": still has it ("resolved" is over)
