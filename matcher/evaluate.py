@@ -21,6 +21,13 @@ from nlp.grammar.dates import parse_date
 from nlp.grammar.units import unit_table
 from nlp.schema import Constraint, Fact
 
+def _window(c: Constraint) -> str:
+    """ "4 weeks" for a reason sentence."""
+    t = c.temporal
+    value = f"{t.value:g}" if t.value2 is None else f"{t.value:g}-{t.value2:g}"
+    return f"{value} {t.unit or 'days'}"
+
+
 COUNT_UNITS = {"courses", "cycles", "lines", "doses", "episodes", None}
 BIOMARKER_POSITIVE_MIN = 20.0  # % of blasts; flow cytometry's usual positivity cut-off
 
@@ -56,6 +63,8 @@ class Evaluator(QuantityChecks):
             return "has"  # "will comply with the protocol" states the willingness asked for
         if fact.assertion in ("family", "hypothetical"):
             return None
+        if fact.assertion == "historical" and entry.id in knowledge()["current_only"]:
+            return None  # "two prior pregnancies" is no current pregnancy
         if fact.assertion == "possible":
             return "maybe"
         if r.polarity is not None:  # a test result standing for a finding
@@ -96,34 +105,45 @@ class Evaluator(QuantityChecks):
 
     def _qualifier_unconfirmed(self, c: Constraint, fact: Fact) -> Optional[str]:
         """'No serious mental disorders': a bare mention does not say it is serious."""
-        if not c.qualifiers:
+        qualifiers = [q for q in c.qualifiers if q != "initial"]  # "initial" picks a value, see _value
+        if not qualifiers:
             return None
         inherent = knowledge()["inherently_qualified"]
         if any(fact.concept.id in inherent.get(q, []) or any(self.p.index.is_a(fact.concept.id, x) for x in inherent.get(q, []))
-               for q in c.qualifiers):
+               for q in qualifiers):
             return None
         note = self.p.record.notes.get(fact.note_id)
         if note is None:
             return None
         s, e = fact.sentence or (max(0, fact.span[0] - 80), fact.span[1] + 80)
         window = note.text[s:e].lower()
-        if any(q in window for q in c.qualifiers):
+        if any(q in window for q in qualifiers):
             return None
-        return c.qualifiers[0]
+        return qualifiers[0]
 
     def _qualifier_denied(self, c: Constraint, fact: Fact) -> bool:
         """'GAD, stable on sertraline, never hospitalized' is not a *serious* mental disorder."""
         note = self.p.record.notes.get(fact.note_id)
-        if not c.qualifiers or note is None:
+        if not [q for q in c.qualifiers if q != "initial"] or note is None:
             return False
         s, e = fact.sentence or (max(0, fact.span[0] - 80), fact.span[1] + 80)
         window = note.text[s:e].lower()
         return any(re.search(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", window) for w in knowledge()["mitigating"])
 
-    def _window_ok(self, c: Constraint, fact: Fact) -> Optional[bool]:
+    def _since_own_event(self, c: Constraint, entry) -> bool:
+        """'At least 4 weeks since prior chemotherapy': a window measured from the constraint's own
+        event (its anchor names the same concept), i.e. the time elapsed since that event."""
+        t = c.temporal
+        if t is None or t.value is None or t.days is None or t.relation != "after" or not t.anchor:
+            return False
+        anchor = self.p.lookup(t.anchor) or self.p.lookup(re.sub(r"^(?:the|any|prior|last|previous|first)\s+", "", t.anchor))
+        return anchor is not None and (anchor.id == entry.id or self.p.index.is_a(entry.id, anchor.id)
+                                       or self.p.index.is_a(anchor.id, entry.id))
+
+    def _window_ok(self, c: Constraint, fact: Fact, since_own: bool = False) -> Optional[bool]:
         """Whether a dated fact lies in the constraint's time window (None: cannot tell)."""
         t = c.temporal
-        if t is None or t.value is None or t.days is None or t.relation == "after":
+        if t is None or t.value is None or t.days is None or (t.relation == "after" and not since_own):
             return True
         ref = parse_date(self.p.record.reference_date)
         when = parse_date(fact.date)
@@ -133,7 +153,8 @@ class Evaluator(QuantityChecks):
         return compare(float(age_days), t.comparator or "<=", t.days, None if t.value2 is None else t.value2 * t.days / t.value)
 
     def _presence(self, c: Constraint, entry, kind: str) -> Outcome:
-        has, lacks, maybe, undated, other_method = [], [], [], [], []
+        has, lacks, maybe, undated, other_method, outside = [], [], [], [], [], []
+        since_own = self._since_own_event(c, entry)
         for r in self.p.related(entry.id, c.concept.codes):
             if c.experiencer == "family":  # "family history of ...": only relatives' mentions count
                 if r.fact.assertion == "family":
@@ -146,11 +167,13 @@ class Evaluator(QuantityChecks):
                 other_method.append(r)
                 continue
             if pol == "has":
-                inside = self._window_ok(c, r.fact)
+                inside = self._window_ok(c, r.fact, since_own)
                 if inside:
                     has.append(r)
                 elif inside is None:
                     undated.append(r)
+                else:
+                    outside.append(r)
             elif pol == "lacks":
                 lacks.append(r)
             else:
@@ -195,10 +218,25 @@ class Evaluator(QuantityChecks):
         if other_method:
             r = other_method[-1]
             return Outcome("unknown", f"{label} shown by {r.fact.method} (\"{quote(r.fact.text)}\"{where(r.fact)}), not by {c.method}.", [r.fact], lookup=entry.id)
+        if outside:
+            return self._outside_window(c, entry, kind, outside[-1].fact, since_own)
+        if since_own and kind == "inclusion" and not c.negated and c.temporal.comparator in (">", ">="):
+            return Outcome("met", f"No {entry.label} documented in {self.p.n_notes} notes, so none within the last {_window(c)}.")
         ruled_out = self._contradiction(c, entry)
         if ruled_out is not None:
             return ruled_out
         return self._absent(c, entry, kind)
+
+    def _outside_window(self, c: Constraint, entry, kind: str, fact: Fact, since_own: bool) -> Outcome:
+        """Documented, but not in the window: the event is too recent or too old."""
+        said = f"{entry.label[0].upper() + entry.label[1:]} documented{where(fact)} (\"{quote(fact.text)}\"), outside the window ({c.temporal.text})"
+        if c.negated:
+            return Outcome("met", said + ".", [fact])
+        if since_own or kind == "exclusion":
+            return Outcome("not_met", said + ".", [fact])
+        status = self.config.absence.inclusion
+        return Outcome(status, said + ("; please check for a later one." if status == "unknown" else "."), [fact],
+                       lookup=entry.id if status == "unknown" else None)
 
     def _contradiction(self, c: Constraint, entry) -> Optional[Outcome]:
         """Not documented, but a current fact rules it out (newly diagnosed -> not relapsed;

@@ -83,6 +83,9 @@ class PatientIndex:
                 entry = index.get(cid)
                 for member in (entry.members if entry else ()):
                     self._add(member, fact, "regimen member")
+                if fact.assertion == "present":
+                    for target in knowledge()["establishes"].get(cid, ()):
+                        self._add(target, fact, "implication")
                 finding = knowledge()["findings"].get(cid)
                 if finding and isinstance(fact.value, str):
                     polarity = knowledge()["value_polarity"].get(fact.value.strip().lower())

@@ -90,7 +90,7 @@ class QuantityChecks:
         candidates = self._candidates(entry)
         label = entry.label
         if not candidates:
-            return self._absent(c, entry, kind)
+            return self._implied_value(c, entry) or self._absent(c, entry, kind)
         blocked = self._blocking_exception(c)
         if blocked is not None:
             return blocked
@@ -109,7 +109,8 @@ class QuantityChecks:
         if not usable:
             f = candidates[-1].fact
             return Outcome("unknown", f"{label} {format_number(f.value)} {f.unit or ''}{where(f)} cannot be compared with {describe_threshold(c.comparator, c.value, c.value2, c.unit)} (no ULN or unit conversion).".replace("  ", " "), [f], lookup=entry.id)
-        r, value, how, value2 = usable[-1]  # newest value wins
+        first = "initial" in c.qualifiers  # "Initial haemoglobin": the first recorded value
+        r, value, how, value2 = usable[0] if first else usable[-1]  # otherwise the newest value wins
         f = r.fact
         comparator, t, t2, exception_note = self._threshold(c)
         ok = interval_verdict(f.comparator, value, value2, comparator, t, t2)
@@ -130,12 +131,39 @@ class QuantityChecks:
             parts.append(exception_note[0].upper() + exception_note[1:] + ".")
         if r.route not in ("same concept",):
             parts.append(f"Matched through {r.route}.")
-        history = [u for u in usable[:-1] if u[0].fact.date != f.date or u[0].fact.value != f.value][-3:]
+        others = usable[1:] if first else usable[:-1]
+        history = [u for u in others if u[0].fact.date != f.date or u[0].fact.value != f.value][-3:]
         if history:
-            parts.append("Earlier: " + ", ".join(f"{format_number(h[0].fact.value)} {h[0].fact.unit or ''}{where(h[0].fact)}".replace("  ", " ") for h in history) + ".")
+            parts.append(("First recorded value; later: " if first else "Earlier: ") + ", ".join(f"{format_number(h[0].fact.value)} {h[0].fact.unit or ''}{where(h[0].fact)}".replace("  ", " ") for h in history) + ".")
         if entry.id == "spo2" and f.oxygen and f.oxygen.lower() not in ("room air", "ra"):
             parts.append(f"Reading on {f.oxygen}; no room-air reading found.")
         return Outcome("met" if ok else "not_met", " ".join(parts), [f])
+
+    def _implied_value(self, c: Constraint, entry) -> Optional[Outcome]:
+        """No value recorded, but a sign stated in words bounds it ("tachycardic": heart rate > 100/min)."""
+        from matcher.facts import knowledge
+
+        for sign, spec in knowledge()["implied_values"].items():
+            if sign.startswith("_") or spec["measure"] != entry.id:
+                continue
+            facts = [r.fact for r in self.p.related(sign) if r.fact.assertion == "present"]
+            if not facts:
+                continue
+            f = facts[-1]
+            bound = float(spec["value"])
+            if c.unit and c.unit != spec["unit"]:
+                bound = self.units.convert(bound, spec["unit"], c.unit, entry.molar_mass)
+                if bound is None:
+                    return None
+            comparator, t, t2, _ = self._threshold(c)
+            ok = interval_verdict(spec["comparator"], bound, None, comparator, t, t2)
+            implied = f"{entry.label} {spec['comparator']} {format_number(bound)} {c.unit or spec['unit']}"
+            said = f"No {entry.label} value recorded, but the note says \"{quote(f.text)}\"{where(f)}, i.e. {implied}"
+            rule = describe_threshold(comparator, t, t2, c.unit)
+            if ok is None:
+                return Outcome("unknown", f"{said}, which does not settle {rule}.", [f], lookup=entry.id)
+            return Outcome("met" if ok else "not_met", f"{said}, {'within' if ok else 'outside'} {rule}.", [f])
+        return None
 
     def _blocking_exception(self, c: Constraint) -> Optional[Outcome]:
         """An exception without its own threshold ("except ... bone marrow regeneration")."""
@@ -148,7 +176,8 @@ class QuantityChecks:
 
     # -- counts ---------------------------------------------------------------------
     def _count(self, c: Constraint, entry, kind: str) -> Outcome:
-        related = [r for r in self.p.related(entry.id, []) if r.fact.assertion in HAS]
+        wanted = ("family",) if c.experiencer == "family" else HAS  # "a parent diagnosed with ...": relatives only
+        related = [r for r in self.p.related(entry.id, []) if r.fact.assertion in wanted]
         if not related:
             return self._absent(c, entry, kind)
         stated = [r.fact.count for r in related if r.fact.count]

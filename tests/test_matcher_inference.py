@@ -1,0 +1,165 @@
+"""Matching that reads more than a literal mention: washout windows ("at least 4 weeks since
+prior chemotherapy"), vital signs stated in words ("tachycardic"), the first value of a
+measurement, relatives' diagnoses, list quantifiers, implications and current-only states.
+Each case runs the real parser and, where a note is given, the real notes pipeline."""
+
+from __future__ import annotations
+
+import pytest
+
+from matcher.api import match
+from nlp.criteria import parse_protocol
+from tests.test_matcher_logic import fact, reason, run, status
+
+
+def screen(criteria: str, note: str, date: str = "2026-03-12") -> tuple[str, str]:
+    """(status, reason) of the first criterion for one patient with one note."""
+    result = match(parse_protocol(criteria, "T1"), [{"patient_id": "P1", "note_id": "n1", "text": note, "date": date}])[0]
+    top = result.criteria[0]
+    return top.status, top.reason
+
+
+def constraints(criteria: str):
+    return [c for n in parse_protocol(criteria, "T1").walk() for c in n.constraints]
+
+
+# -- washout windows --------------------------------------------------------------------------
+WASHOUT = "Inclusion Criteria:\n- At least 4 weeks since prior chemotherapy"
+
+
+def test_washout_window_names_its_own_event():
+    (c,) = constraints(WASHOUT)
+    assert c.concept.id == "chemotherapy"
+    assert (c.temporal.comparator, c.temporal.value, c.temporal.unit) == (">=", 4, "weeks")
+    assert c.text == "At least 4 weeks since prior chemotherapy"
+
+
+@pytest.mark.parametrize("chemo_date, expected", [
+    (None, "met"),              # no chemotherapy at all: nothing to wait for
+    ("2026-01-02", "met"),      # 69 days before the note
+    ("2026-02-12", "met"),      # exactly 28 days: >= includes the boundary
+    ("2026-02-20", "not_met"),  # 20 days: too recent
+])
+def test_washout_window_counts_days_since_the_event(chemo_date, expected):
+    facts = [] if chemo_date is None else [fact("chemotherapy", date=chemo_date, text="decitabine")]
+    result = run(WASHOUT, facts)
+    assert status(result) == expected, reason(result)
+
+
+def test_exclusion_window_since_event_keeps_within_semantics():
+    criteria = "Exclusion Criteria:\n- Less than 6 months since last chemotherapy"
+    assert status(run(criteria, [fact("chemotherapy", date="2026-01-20")]), "E1") == "met"
+    outside = run(criteria, [fact("chemotherapy", date="2025-01-20")])
+    assert status(outside, "E1") == "not_met"
+    assert "outside the window" in reason(outside, "E1")
+
+
+def test_negated_window_with_an_older_event_says_so():
+    result = run("Inclusion Criteria:\n- No chemotherapy within 14 days prior to enrollment",
+                 [fact("chemotherapy", date="2026-01-05")])
+    assert status(result) == "met"
+    assert "outside the window" in reason(result) and "not documented" not in reason(result)
+
+
+# -- vital signs stated in words ----------------------------------------------------------------
+@pytest.mark.parametrize("criterion, expected", [
+    ("Inclusion Criteria:\n- Heart rate of at least 90/min", "met"),
+    ("Inclusion Criteria:\n- Heart rate below 60 bpm", "not_met"),
+    ("Inclusion Criteria:\n- Heart rate above 120 bpm", "unknown"),  # > 100 does not settle > 120
+    ("Inclusion Criteria:\n- Respiratory rate of at least 20/min", "met"),
+])
+def test_signs_in_words_bound_unrecorded_vitals(criterion, expected):
+    note = "On examination she is pale and in moderate discomfort, tachypneic and tachycardic."
+    got, why = screen(criterion, note)
+    assert got == expected, why
+    assert "the note says" in why
+
+
+def test_hypotension_in_words_settles_a_systolic_exclusion():
+    got, why = screen("Exclusion Criteria:\n- Systolic blood pressure < 100 mm Hg", "Hypotensive and confused on arrival.")
+    assert got == "met", why
+
+
+def test_a_recorded_value_wins_over_words():
+    got, why = screen("Inclusion Criteria:\n- Heart rate of at least 90/min", "Tachycardic earlier; now HR 72 bpm at rest.")
+    assert got == "not_met", why
+    assert "72" in why
+
+
+def test_negated_sign_implies_nothing():
+    got, _ = screen("Inclusion Criteria:\n- Heart rate of at least 90/min", "Not tachycardic. Lungs clear.")
+    assert got == "unknown"
+
+
+# -- which value counts ---------------------------------------------------------------------------
+def test_initial_value_is_the_first_recorded_one():
+    note = ("At 11 weeks gestation she has a hemoglobin (Hb) of 9.0 g/dL. "
+            "Two weeks later the Hb is 8.9 g/dL.")
+    got, why = screen("Exclusion Criteria:\n- Initial haemoglobin concentration <90 g/L", note)
+    assert got == "not_met", why  # 9.0 g/dL = 90 g/L is not < 90
+    assert "First recorded value" in why
+    newest, _ = screen("Exclusion Criteria:\n- Haemoglobin concentration <90 g/L", note)
+    assert newest == "met"  # without "initial" the newest value (89 g/L) counts
+
+
+# -- who has it ------------------------------------------------------------------------------------------
+def test_relatives_count_is_not_the_patients_own_diagnosis():
+    criterion = "Inclusion Criteria:\n- have at least one biological parent diagnosed as bipolar disorder"
+    own, why = screen(criterion, "A 26-year-old woman with a history of bipolar disorder.")
+    assert own == "unknown", why
+    family, why = screen(criterion, "Her mother has bipolar disorder. She takes no medications.")
+    assert family == "met", why
+
+
+# -- list quantifiers and populations -------------------------------------------------------------------
+def test_one_or_more_of_a_list_is_any():
+    criteria = ("Inclusion Criteria:\n- Clinical diagnosis of one or more risk factors, such as diabetes, smoking habit, "
+                "obesity (BMI>25), chronic heart failure (NYHA II-III), and electrocardiogram abnormalities")
+    protocol = parse_protocol(criteria, "T1")
+    node = protocol.criteria[0]
+    logic = {n.logic for n in node.walk() if n.constraints}
+    assert logic == {"any"}
+    assert not any(c.comparator for n in node.walk() for c in n.constraints if c.concept.id == "diabetes")
+    got, why = screen(criteria, "She is known to have hypertension and obesity. She denies smoking and diabetes.")
+    assert got == "met", why
+
+
+def test_sex_is_a_population_not_an_alternative():
+    criteria = "Exclusion Criteria:\n- Woman planning to leave the area or to be absent in the course of the pregnancy"
+    assert parse_protocol(criteria, "T1").criteria[0].logic == "all"
+    got, why = screen(criteria, "A 30-year-old woman seen for a sore throat.")
+    assert got == "not_met", why
+
+
+def test_boilerplate_after_a_sex_statement_is_no_requirement():
+    (c,) = constraints("Inclusion Criteria:\n- Both genders are eligible for study")
+    assert (c.concept.id, c.value) == ("sex", "any")
+
+
+def test_diagnostic_criteria_say_how_not_what():
+    (c,) = constraints("Inclusion Criteria:\n- patients with bipolar disorders (I, II, NOS) diagnosed with DSM-IV criteria")
+    assert c.concept.id == "bipolar_disorder"
+
+
+# -- implications and current states ------------------------------------------------------------------
+def test_immunosuppressive_medication_establishes_immunocompromise():
+    criterion = "Exclusion Criteria:\n- Diagnosis or suspicion of immunodeficiency state"
+    got, why = screen(criterion, "He is on immunosuppressive medications, including prednisone.")
+    assert got == "met", why
+    assert "implication" in why
+    got, _ = screen(criterion, "He takes no immunosuppressive medications.")
+    assert got == "not_met"  # absence of the drug is no evidence either way: the absence policy decides
+
+
+def test_a_past_pregnancy_is_not_a_current_one():
+    criterion = "Exclusion Criteria:\n- Pregnant or breastfeeding women"
+    got, why = screen(criterion, "A 34-year-old woman, G3P2, two prior pregnancies, on day 20 of her cycle.")
+    assert got != "met", why
+    got, why = screen(criterion, "A 27-year-old woman at 11 weeks gestation in her second pregnancy.")
+    assert got == "met", why
+
+
+def test_smoking_status_decides_a_non_smoker_requirement():
+    criterion = "Inclusion Criteria:\n- non smoker"
+    assert screen(criterion, "She has smoked 1 to 2 packs per day for the past 47 years.")[0] == "not_met"
+    assert screen(criterion, "She denies smoking, alcohol or drug use.")[0] == "met"
