@@ -280,6 +280,8 @@ class Evaluator(QuantityChecks):
         check = self.config.reproductive_check
         if entry.category not in check.get("categories", []):
             return False
+        if any(r.fact.assertion in ("present", "absent") for r in self.p.related("pregnancy")):
+            return False  # pregnancy status is documented: the check has nothing left to ask
         sexes = [r.fact.value for r in self.p.related("sex") if r.fact.assertion in HAS and isinstance(r.fact.value, str)]
         if sexes and sexes[-1].lower() == "male":
             return False

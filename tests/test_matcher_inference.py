@@ -163,3 +163,34 @@ def test_smoking_status_decides_a_non_smoker_requirement():
     criterion = "Inclusion Criteria:\n- non smoker"
     assert screen(criterion, "She has smoked 1 to 2 packs per day for the past 47 years.")[0] == "not_met"
     assert screen(criterion, "She denies smoking, alcohol or drug use.")[0] == "met"
+
+
+def test_gestational_age_is_read_value_first():
+    note = "A 27-year-old woman at 11 weeks gestation in her second pregnancy is found to have a hemoglobin of 9.0 g/dL."
+    got, why = screen("Inclusion Criteria:\n- Pregnant, with gestational age <23 weeks", note)
+    assert got == "met", why
+    got, why = screen("Inclusion Criteria:\n- Gestational age of at least 24 weeks", "She is 32 weeks pregnant with twins.")
+    assert got == "met", why
+    assert "32" in why
+
+
+def test_documented_pregnancy_status_ends_the_childbearing_check():
+    criterion = "Exclusion Criteria:\n- Obstetric history suggestive of eclampsia or pre-eclampsia"
+    unknown_status, why = screen(criterion, "A 29-year-old woman with migraine.")
+    assert unknown_status == "unknown", why  # may be pregnant: to be checked
+    known, why = screen(criterion, "A 27-year-old woman at 11 weeks gestation in her second pregnancy.")
+    assert known == "not_met", why
+
+
+def test_a_required_washout_of_a_drug_class_is_met_without_the_drug():
+    criterion = ("Inclusion Criteria:\n- Patient must discontinue taking any Nonsteroidal anti-inflammatory drugs (NSAIDS) "
+                 "within one month of treatment initiation.")
+    assert all(c.negated for c in constraints(criterion))
+    assert screen(criterion, "A 21-year-old college student with colonic polyps. No medications.")[0] == "met"
+    assert screen(criterion, "He takes ibuprofen 400 mg daily for knee pain.")[0] == "not_met"
+
+
+def test_compliance_statement_meets_a_compliance_requirement():
+    got, why = screen("Inclusion Criteria:\n- Patient compliant with study procedures.",
+                      "The patient will provide informed consent, and will comply with the trial protocol.")
+    assert got == "met", why

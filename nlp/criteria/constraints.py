@@ -21,7 +21,7 @@ from nlp.grammar.comparisons import Comparison
 from nlp.grammar.units import unit_table
 from nlp.lexicon import Mention
 
-DURATION_CONCEPTS = {"life_expectancy", "age"}
+DURATION_CONCEPTS = {"life_expectancy", "age", "gestational_age"}  # measured in time units: a value, not a window
 _COMMA_AFTER = re.compile(r"\s*(?:\([^()]{1,20}\))?\s*,")  # "After complete response (CR), ..."
 
 

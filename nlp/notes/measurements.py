@@ -188,6 +188,27 @@ def extract_measurements(view: NoteView) -> list[FactRecord]:
             out.append(rec)
     out.extend(_bare_heart_rates(view, out))
     out.extend(_bare_temperatures(view, out))
+    out.extend(_gestational_ages(view, out))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _gestation() -> re.Pattern:
+    return re.compile(fail_fast(load_json("notes/patterns.json")["gestational_age_before"], re.IGNORECASE), re.IGNORECASE)
+
+
+def _gestational_ages(view: NoteView, found: list[FactRecord]) -> list[FactRecord]:
+    """"At 11 weeks gestation", "32 weeks pregnant": the gestational age, value first (the value is the span)."""
+    text = view.text
+    if "gestation" not in text and "regnan" not in text:
+        return []
+    out = []
+    for m in _gestation().finditer(text):
+        value = float(m.group("n"))
+        if not 1 <= value <= 45 or any(r.start <= m.start() < r.end for r in found):
+            continue
+        out.append(FactRecord("vital", "gestational_age", m.start(), m.end(), (m.start(), m.end("u")), value=value,
+                              unit="weeks", valued=True))
     return out
 
 

@@ -124,20 +124,27 @@ def load() -> list[ConceptEntry]:
             type="drug_class" if is_class else "therapy", domain="drug", codes=tuple(codes),
             parents=parents, synonyms=tuple(synonyms), source="drugs",
         ))
-    entries += _curated_classes(canon, {e.label.lower(): e.id for e in entries})
+    entries += _curated_classes(entries)
     entries.sort(key=lambda e: e.id)
     return _attach_curated_members(entries)
 
 
-def _curated_classes(canon: dict, by_name: dict[str, str]) -> list[ConceptEntry]:
-    """Classes the vocabulary cannot name or build (see drug_classes.csv)."""
+def _curated_classes(entries: list[ConceptEntry]) -> list[ConceptEntry]:
+    """Classes the vocabulary cannot name or build (see drug_classes.csv). A row whose label is a
+    vocabulary class only lends it members (the MeSH NSAID class lists no ibuprofen)."""
+    classes = {e.label.lower(): e for e in entries if e.type == "drug_class"}
     out = []
     for row in load_csv("lexicon/drug_classes.csv"):
+        members = tuple(m.strip().lower() for m in row["members"].split(";") if m.strip())
+        known = classes.get(row["label"].lower())
+        if known is not None:
+            known.extra = {**known.extra, "members": known.extra.get("members", ()) + members}
+            continue
         out.append(ConceptEntry(
             id=PREFIX + "class:" + row["id"], label=row["label"], category="prior_therapy", type="drug_class",
             domain="drug", synonyms=tuple(s for s in row["synonyms"].split("|") if s),
             parents=tuple(PREFIX + "class:" + p for p in row["parents"].split(";") if p),
-            extra={"members": tuple(m.strip().lower() for m in row["members"].split(";") if m.strip())},
+            extra={"members": members},
             source="drug-classes",
         ))
     return out
