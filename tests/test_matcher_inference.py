@@ -194,3 +194,24 @@ def test_compliance_statement_meets_a_compliance_requirement():
     got, why = screen("Inclusion Criteria:\n- Patient compliant with study procedures.",
                       "The patient will provide informed consent, and will comply with the trial protocol.")
     assert got == "met", why
+
+
+def test_memory_loss_is_cognitive_impairment_and_admission_is_an_anchor():
+    criterion = "Inclusion Criteria:\n- Cognitive impairment based on screening at time of hospital admission"
+    (c,) = constraints(criterion)
+    assert c.concept.id == "cognitive_impairment" and c.temporal is not None
+    got, why = screen(criterion, "An 89-year-old man with six months of poor memory and difficulty expressing himself.")
+    assert got == "met", why
+    assert screen(criterion, "An 89-year-old man with a hip fracture. Alert and oriented.")[0] == "unknown"
+
+
+@pytest.mark.parametrize("note, assertion", [
+    ("An 89-year-old man was brought to the emergency department by his wife and son after six months of poor memory.", "present"),
+    ("His daughter reports that he has had poor memory for a year.", "present"),
+    ("His mother had poor memory in her last years.", "family"),
+])
+def test_an_informant_is_not_family_history(note, assertion):
+    from nlp.pipeline import extract_note
+
+    facts = [f for f in extract_note(note, "n1") if f.concept.id == "cognitive_impairment"]
+    assert [f.assertion for f in facts] == [assertion]
