@@ -21,6 +21,7 @@ from nlp.grammar.dates import parse_date
 from nlp.grammar.units import unit_table
 from nlp.schema import Constraint, Fact
 
+
 def _window(c: Constraint) -> str:
     """ "4 weeks" for a reason sentence."""
     t = c.temporal
@@ -134,7 +135,11 @@ class Evaluator(QuantityChecks):
         """'At least 4 weeks since prior chemotherapy': a window measured from the constraint's own
         event (its anchor names the same concept), i.e. the time elapsed since that event."""
         t = c.temporal
-        if t is None or t.value is None or t.days is None or t.relation != "after" or not t.anchor:
+        if t is None or t.value is None or t.days is None or t.relation != "after":
+            return False
+        if t.span and c.concept_span and t.span[0] < c.concept_span[0] and c.concept_span[1] <= t.span[1]:
+            return True  # the parser found the concept inside the window's own anchor
+        if not t.anchor:
             return False
         anchor = self.p.lookup(t.anchor) or self.p.lookup(re.sub(r"^(?:the|any|prior|last|previous|first)\s+", "", t.anchor))
         return anchor is not None and (anchor.id == entry.id or self.p.index.is_a(entry.id, anchor.id)
@@ -280,8 +285,8 @@ class Evaluator(QuantityChecks):
         check = self.config.reproductive_check
         if entry.category not in check.get("categories", []):
             return False
-        if any(r.fact.assertion in ("present", "absent") for r in self.p.related("pregnancy")):
-            return False  # pregnancy status is documented: the check has nothing left to ask
+        if any(r.fact.assertion in ("present", "absent") for r in self.p.related("pregnancy") + self.p.related("pregnancy_test")):
+            return False  # pregnancy status (or a pregnancy test) is documented: nothing left to ask
         sexes = [r.fact.value for r in self.p.related("sex") if r.fact.assertion in HAS and isinstance(r.fact.value, str)]
         if sexes and sexes[-1].lower() == "male":
             return False

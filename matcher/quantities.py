@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from matcher.facts import Related
+from matcher.facts import Related, knowledge
 from matcher.outcome import HAS, Outcome, compare, interval_verdict, label_of, quote, where
 from matcher.report.describe import describe_threshold
 from nlp.grammar.numbers import format_number
@@ -141,8 +141,6 @@ class QuantityChecks:
 
     def _implied_value(self, c: Constraint, entry) -> Optional[Outcome]:
         """No value recorded, but a sign stated in words bounds it ("tachycardic": heart rate > 100/min)."""
-        from matcher.facts import knowledge
-
         for sign, spec in knowledge()["implied_values"].items():
             if sign.startswith("_") or spec["measure"] != entry.id:
                 continue

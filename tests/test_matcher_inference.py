@@ -215,3 +215,17 @@ def test_an_informant_is_not_family_history(note, assertion):
 
     facts = [f for f in extract_note(note, "n1") if f.concept.id == "cognitive_impairment"]
     assert [f.assertion for f in facts] == [assertion]
+
+
+def test_a_pregnancy_test_also_ends_the_childbearing_check():
+    criterion = "Exclusion Criteria:\n- Pregnant or breastfeeding women"
+    assert screen(criterion, "A 29-year-old woman with migraine.")[0] == "unknown"
+    got, why = screen(criterion, "A 29-year-old woman with migraine. Urine pregnancy test negative today.")
+    assert got == "not_met", why
+
+
+def test_including_after_a_count_is_a_requirement_not_a_list_of_examples():
+    criterion = "Inclusion Criteria:\n- At least one prior chemotherapy regimen including an anthracycline"
+    node = parse_protocol(criterion, "T1").criteria[0]
+    assert {n.logic for n in node.walk() if n.constraints} == {"all"}
+    assert {c.concept.id for c in node.constraints} == {"chemotherapy", "anthracycline"}

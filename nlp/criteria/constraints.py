@@ -57,8 +57,9 @@ def _subject_after(comp: Comparison, mentions: list[Mention], rec: Recognized) -
     return m
 
 
+# "including" is left out: "at least one prior regimen including an anthracycline" requires the anthracycline.
 _LIST_ANY = re.compile(r"\b(?:(?:one|1) or more|at least (?:one|1)|any one)\b(?:\s+of\b|[^.;:()]{0,40}?"
-                       r"(?:\bsuch as\b|\bincluding\b|\be\.g\.|\bfor example\b|:))", re.IGNORECASE)
+                       r"(?:\bsuch as\b|\be\.g\.|\bfor example\b))", re.IGNORECASE)
 EVENT_TYPES = {"therapy", "drug_class", "procedure", "diagnosis"}
 
 

@@ -19,6 +19,8 @@ def qualifier_regex() -> re.Pattern:
     alt = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
     # up to two more qualifiers or adjectives may sit between the qualifier and the concept
     return re.compile(r"(?<![A-Za-z])(?P<q>" + alt + r")(?:(?:\s+|\s*/\s*|\s*,\s*)(?:and\s+|or\s+)?[A-Za-z-]+){0,2}\s*$", re.IGNORECASE)
+
+
 @lru_cache(maxsize=1)
 def first_value_regex() -> re.Pattern:
     words = load_json("criteria/qualifiers.json")["first_value"]["words"]
