@@ -17,6 +17,9 @@ from nlp.grammar.numbers import format_number
 from nlp.schema import Constraint, Fact
 
 
+_COMPLEMENT = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}
+
+
 class QuantityChecks:
     """Mixed into the Evaluator: needs ``self.p`` (PatientIndex), ``self.config``, ``self.units``."""
 
@@ -144,18 +147,20 @@ class QuantityChecks:
         for sign, spec in knowledge()["implied_values"].items():
             if sign.startswith("_") or spec["measure"] != entry.id:
                 continue
-            facts = [r.fact for r in self.p.related(sign) if r.fact.assertion == "present"]
+            facts = [r.fact for r in self.p.related(sign) if r.fact.assertion in ("present", "absent")]
             if not facts:
                 continue
             f = facts[-1]
+            # "afebrile" (fever absent) bounds the other way: temperature < 38 C
+            sign_comparator = spec["comparator"] if f.assertion == "present" else _COMPLEMENT[spec["comparator"]]
             bound = float(spec["value"])
             if c.unit and c.unit != spec["unit"]:
                 bound = self.units.convert(bound, spec["unit"], c.unit, entry.molar_mass)
                 if bound is None:
                     return None
             comparator, t, t2, _ = self._threshold(c)
-            ok = interval_verdict(spec["comparator"], bound, None, comparator, t, t2)
-            implied = f"{entry.label} {spec['comparator']} {format_number(bound)} {c.unit or spec['unit']}"
+            ok = interval_verdict(sign_comparator, bound, None, comparator, t, t2)
+            implied = f"{entry.label} {sign_comparator} {format_number(bound)} {c.unit or spec['unit']}"
             said = f"No {entry.label} value recorded, but the note says \"{quote(f.text)}\"{where(f)}, i.e. {implied}"
             rule = describe_threshold(comparator, t, t2, c.unit)
             if ok is None:

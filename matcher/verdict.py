@@ -112,6 +112,8 @@ class ProtocolMatcher:
                 return " ".join(p.reason for _, p in parts)
             return f"All {len(parts)} parts met."
         if node.logic == "any" and status == "not_met":
+            if not node.children:  # a few constraints: say why each one fails
+                return f"None of {len(parts)} alternatives met: " + " ".join(p.reason for _, p in parts)
             return f"None of {len(parts)} alternatives met."
         name, first = next((n, p) for n, p in parts if p.status == wanted)
         lead = {"met": "Met through", "not_met": "Not met because of", "unknown": "Undecided because of"}[status]

@@ -86,9 +86,30 @@ def test_a_recorded_value_wins_over_words():
     assert "72" in why
 
 
-def test_negated_sign_implies_nothing():
-    got, _ = screen("Inclusion Criteria:\n- Heart rate of at least 90/min", "Not tachycardic. Lungs clear.")
-    assert got == "unknown"
+def test_a_denied_sign_bounds_the_other_way():
+    note = "Not tachycardic. Lungs clear."
+    got, why = screen("Inclusion Criteria:\n- Heart rate of at least 90/min", note)
+    assert got == "unknown", why  # <= 100/min does not settle >= 90
+    got, why = screen("Exclusion Criteria:\n- Heart rate above 120 bpm", note)
+    assert got == "not_met", why
+
+
+def test_afebrile_is_fever_absent_on_both_sides():
+    note = "She is afebrile, vitals otherwise not recorded. Lungs clear."
+    criterion = "Exclusion Criteria:\n- Active infection or fever > 38.5 C"
+    result = match(parse_protocol(criterion, "T1"), [{"patient_id": "P1", "note_id": "n1", "text": note}])[0]
+    assert result.criteria[0].status == "not_met"
+    temperature = [c for c in result.criteria if "afebrile" in c.reason]
+    assert temperature and temperature[0].status == "not_met", [c.reason for c in result.criteria]
+    (c,) = constraints("Inclusion Criteria:\n- Patients must be afebrile")
+    assert (c.concept.id, c.negated) == ("fever", True)
+    assert screen("Inclusion Criteria:\n- Patients must be afebrile", note)[0] == "met"
+    assert screen("Inclusion Criteria:\n- Patients must be afebrile", "Febrile to 39.2 C overnight.")[0] == "not_met"
+
+
+def test_a_threshold_on_a_sign_is_on_its_measurement():
+    (c,) = constraints("Exclusion Criteria:\n- Fever > 38.5 C")
+    assert (c.concept.id, c.comparator, c.value) == ("temperature", ">", 38.5)
 
 
 # -- which value counts ---------------------------------------------------------------------------

@@ -19,16 +19,24 @@ from nlp.criteria.modifiers import apply_family, apply_negation, clause_links, d
 from nlp.criteria.recognize import Recognized
 from nlp.grammar.comparisons import Comparison
 from nlp.grammar.units import unit_table
-from nlp.lexicon import Mention
+from nlp.lexicon import Mention, is_absent_form
 
 DURATION_CONCEPTS = {"life_expectancy", "age", "gestational_age"}  # measured in time units: a value, not a window
 _COMMA_AFTER = re.compile(r"\s*(?:\([^()]{1,20}\))?\s*,")  # "After complete response (CR), ..."
 
 
 _AGE_CUE = re.compile(r"\b(?:age[ds]?|old|older|younger|of\s+age|infants?|newborns?|neonates?|born)\b", re.IGNORECASE)
-def _subject_before(comp: Comparison, mentions: list[Mention], text: str) -> list[Mention]:
+def _measured_sign(mention: Mention, index) -> Optional[object]:
+    """The measurement a sign is read on ("fever > 38.5" is a body temperature), from the lexicon's 'related'."""
+    if mention.entry.type != "symptom":
+        return None
+    return next((e for e in (index.get(r) for r in mention.entry.related) if e is not None and e.measured), None)
+
+
+def _subject_before(comp: Comparison, mentions: list[Mention], text: str, index=None) -> list[Mention]:
     """The measured concepts a comparison applies to, including conjoined ones."""
-    before = [m for m in mentions if m.end <= comp.value_start and (m.entry.measured or m.entry.category == "biomarker")]
+    before = [m for m in mentions if m.end <= comp.value_start and (m.entry.measured or m.entry.category == "biomarker"
+                                                                     or (index is not None and _measured_sign(m, index)))]
     if not before:
         return []
     head = before[-1]
@@ -170,7 +178,7 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
     consumed_temporal: set[int] = set()
     window_of = {t.quantity.value_start: t for t in temporals if t.quantity is not None}
     for comp in comps_free:
-        subjects = _subject_before(comp, mentions, text)
+        subjects = _subject_before(comp, mentions, text, rec.index)
         follower = _subject_after(comp, mentions, rec)
         if follower is not None and follower.entry.measured and len(text[comp.end:follower.start].split()) <= 1 \
                 and (not subjects or by_mention[id(subjects[-1])].comparison is not None):
@@ -212,6 +220,9 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
             continue
         for s in subjects:
             d = by_mention[id(s)]
+            measured = _measured_sign(s, rec.index)
+            if measured is not None:  # "Fever > 38.5 °C": the threshold is on the body temperature
+                d.entry, d.label = measured, measured.label
             if d.comparison is not None:  # a second threshold on the same concept ("> 18 and < 75")
                 d = Draft(s.entry.label, s.entry, [(s.start, s.end)], s, negated=d.negated)
                 drafts.append(d)
@@ -269,6 +280,9 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
             unattached += 1
 
     apply_negation(rec, drafts, start, end, regions)
+    for d in drafts:
+        if d.mention is not None and is_absent_form(d.mention.text, d.mention.entry.id):
+            d.negated = True  # "Patients must be afebrile"
     apply_family(rec, drafts, start, end)
     attach_exceptions(text, drafts, regions, exc_mentions, comps)
 

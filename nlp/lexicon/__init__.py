@@ -13,14 +13,14 @@ import os
 from functools import lru_cache
 
 from nlp.lexicon.build import build_curated_index, build_full_index
-from nlp.lexicon.entries import ConceptEntry, load_curated, load_stop_phrases
+from nlp.lexicon.entries import ConceptEntry, is_absent_form, load_curated, load_stop_phrases
 from nlp.lexicon.index import ConceptIndex, Mention, Token, normalize_word, tokenize
 from nlp.lexicon.mentions import find_concepts
 from nlp.lexicon.user_index import with_user_terms
 from nlp.lexicon.user_terms import TermsError, UserTerms, read_terms
 
 __all__ = ["ConceptEntry", "ConceptIndex", "Mention", "Token", "get_index", "build_curated_index",
-           "build_full_index", "find_concepts", "normalize_word", "tokenize", "load_curated", "load_stop_phrases",
+           "build_full_index", "find_concepts", "normalize_word", "tokenize", "load_curated", "load_stop_phrases", "is_absent_form",
            "TermsError", "UserTerms", "read_terms", "with_user_terms"]
 
 

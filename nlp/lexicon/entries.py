@@ -11,6 +11,7 @@ open terminologies miss (procedures, function tests, scores).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Optional
 
 from nlp.data import load_csv
@@ -94,7 +95,34 @@ def load_curated() -> list[ConceptEntry]:
                 members=_list(row["members"]), related=_list(row["related"]), synonyms=_list(row["synonyms"], "|"),
                 source="curated-measurement" if measured else "curated",
             ))
+    forms: dict[str, list[str]] = {}
+    for form, concept in absent_forms().items():
+        forms.setdefault(concept, []).append(form)
+    for e in entries:
+        if e.id in forms:  # "afebrile" is found as fever, then negated (see absent_forms)
+            e.synonyms = e.synonyms + tuple(f for f in forms[e.id] if f not in e.synonyms)
     return entries
+
+
+@lru_cache(maxsize=1)
+def absent_forms() -> dict[str, str]:
+    """Lower-cased words that name a concept's absence, and that concept ("afebrile" -> "fever")."""
+    return {row["form"].lower(): row["concept"] for row in load_csv("lexicon/absent_forms.csv")}
+
+
+@lru_cache(maxsize=1)
+def _absent_keys() -> dict[str, str]:
+    return {_form_key(f): concept for f, concept in absent_forms().items()}
+
+
+def _form_key(text: str) -> str:
+    return " ".join(text.lower().replace("-", " ").split())  # "non-smoker" = "non smoker"
+
+
+def is_absent_form(mention_text: str, concept_id: str) -> bool:
+    """Whether a mention of ``concept_id`` is written in a form naming its absence ("afebrile" for fever).
+    A user's own concept "afebrile" is no such form: it is present when the patient is afebrile."""
+    return _absent_keys().get(_form_key(mention_text)) == concept_id
 
 
 def load_stop_phrases() -> tuple[str, ...]:

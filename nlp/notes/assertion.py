@@ -50,7 +50,8 @@ family, hypothetical or historical; a biomarker, MRD or ECG result is never
 negated by nearby cues, since its value says "negative" or "normal" ("CD123
 negative" is present with value negative, whatever negation cues stand in the
 marker list); a consent fact is present, its value being signed, pending or
-declined.
+declined. Age and sex are never historical. A mention written in a form that
+names its concept's absence ("afebrile" for fever, ``absent_forms.csv``) is absent.
 """
 
 
@@ -114,6 +115,8 @@ def final_categories(rec: FactRecord, categories: set[str], section: Optional[st
         categories = categories | {"FAMILY"}
     if rec.type == "consent":
         return set()
+    if rec.extra.get("absent_form"):
+        categories = categories | {"NEGATED_EXISTENCE"}  # "afebrile" (nlp/resources/lexicon/absent_forms.csv)
     if rec.extra.get("switched"):
         categories = categories | {"HISTORICAL"}
     if rec.polarity is not None:

@@ -19,6 +19,7 @@ from spacy.language import Language
 from nlp.data import load_json
 from nlp.grammar.prefilter import fail_fast
 from nlp.grammar.numbers import parse_number
+from nlp.lexicon import is_absent_form
 from nlp.notes.biomarkers import NEG_WORD, biomarker_record, own_result
 from nlp.notes.records import FactRecord
 from nlp.notes.view import NoteView, RecordExtractor
@@ -298,6 +299,8 @@ def extract_findings(view: NoteView) -> list[FactRecord]:
                 out.append(rec)
         else:
             rec = FactRecord(kind, concept_id, mention.start, mention.end, (mention.start, mention.end))
+            if is_absent_form(mention.text, entry.id):
+                rec.extra["absent_form"] = True  # "afebrile": the word itself says no fever
             if kind == "disease_status" and entry.id == "mrd":
                 s, e = view.sentence(mention.start)
                 own = own_result(text, mention.end, e)
