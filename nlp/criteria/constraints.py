@@ -26,6 +26,8 @@ _COMMA_AFTER = re.compile(r"\s*(?:\([^()]{1,20}\))?\s*,")  # "After complete res
 
 
 _AGE_CUE = re.compile(r"\b(?:age[ds]?|old|older|younger|of\s+age|infants?|newborns?|neonates?|born)\b", re.IGNORECASE)
+
+
 def _measured_sign(mention: Mention, index) -> Optional[object]:
     """The measurement a sign is read on ("fever > 38.5" is a body temperature), from the lexicon's 'related'."""
     if mention.entry.type != "symptom":
@@ -220,12 +222,12 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
             continue
         for s in subjects:
             d = by_mention[id(s)]
-            measured = _measured_sign(s, rec.index)
-            if measured is not None:  # "Fever > 38.5 °C": the threshold is on the body temperature
-                d.entry, d.label = measured, measured.label
             if d.comparison is not None:  # a second threshold on the same concept ("> 18 and < 75")
                 d = Draft(s.entry.label, s.entry, [(s.start, s.end)], s, negated=d.negated)
                 drafts.append(d)
+            measured = _measured_sign(s, rec.index)
+            if measured is not None:  # "Fever > 38.5 °C": the threshold is on the body temperature
+                d.entry, d.label = measured, measured.label
             _apply_comparison(d, comp)
 
     mark_qualifiers_and_methods(drafts, text, start, end, methods)
