@@ -198,7 +198,8 @@ class Evaluator(QuantityChecks):
             route = "" if r.route == "same concept" else f" (matched through {r.route}: {r.fact.concept.label})"
             who = " in the family" if c.experiencer == "family" else ""
             said = f"{label} documented{who}{window}: \"{quote(r.fact.text)}\"{where(r.fact)}{route}"
-            qualifier = self._qualifier_unconfirmed(c, r.fact) if c.experiencer == "patient" else None
+            # a washout is met by an old enough event, whatever its severity
+            qualifier = self._qualifier_unconfirmed(c, r.fact) if c.experiencer == "patient" and not since_own else None
             if qualifier and all(self._qualifier_denied(c, x.fact) for x in has):
                 # every mention is stated to be mild/stable: the qualified concept is absent
                 return Outcome("met" if c.negated else "not_met",
@@ -237,6 +238,9 @@ class Evaluator(QuantityChecks):
         said = f"{entry.label[0].upper() + entry.label[1:]} documented{where(fact)} (\"{quote(fact.text)}\"), outside the window ({c.temporal.text})"
         if c.negated:
             return Outcome("met", said + ".", [fact])
+        if since_own and self._qualifier_unconfirmed(c, fact):
+            q = self._qualifier_unconfirmed(c, fact)  # "4 weeks since major surgery": was it major?
+            return Outcome("unknown", f"{said}; whether it was {q} is not stated.", [fact], lookup=entry.id)
         if since_own or kind == "exclusion":
             return Outcome("not_met", said + ".", [fact])
         status = self.config.absence.inclusion

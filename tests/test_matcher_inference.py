@@ -250,3 +250,18 @@ def test_including_after_a_count_is_a_requirement_not_a_list_of_examples():
     node = parse_protocol(criterion, "T1").criteria[0]
     assert {n.logic for n in node.walk() if n.constraints} == {"all"}
     assert {c.concept.id for c in node.constraints} == {"chemotherapy", "anthracycline"}
+
+
+@pytest.mark.parametrize("surgery_text, surgery_date, expected", [
+    ("major abdominal surgery", "2026-03-01", "not_met"),  # 11 days ago, and major
+    ("laparoscopic surgery", "2026-03-01", "unknown"),     # 11 days ago, major not stated
+    ("laparoscopic surgery", "2025-12-01", "met"),         # long enough ago, whatever it was
+])
+def test_washout_of_a_qualified_event(surgery_text, surgery_date, expected):
+    criterion = "Inclusion Criteria:\n- Minimum of two weeks since any major surgery"
+    (c,) = constraints(criterion)
+    assert c.qualifiers == ["major"]
+    record_note = f"Patient had {surgery_text} on {surgery_date}."
+    result = match(parse_protocol(criterion, "T1"), [{"patient_id": "P1", "note_id": "n1", "text": record_note,
+                                                      "date": "2026-03-12"}])[0]
+    assert result.criteria[0].status == expected, result.criteria[0].reason

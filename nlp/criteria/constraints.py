@@ -268,6 +268,7 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
             # is the time elapsed since it (the matcher reads an anchor naming its own concept so).
             m = _own_event(t, anchors)
             d = Draft(m.entry.label, m.entry, [(m.start, m.end), (t.start, t.end)], m, temporal=t)
+            mark_qualifiers_and_methods([d], text, start, end, [])  # "since any major surgery"
             by_mention[id(m)] = d
             drafts.append(d)
         elif target is None and t.quantity is not None:
