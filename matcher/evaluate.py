@@ -235,7 +235,7 @@ class Evaluator(QuantityChecks):
 
     def _outside_window(self, c: Constraint, entry, kind: str, fact: Fact, since_own: bool) -> Outcome:
         """Documented, but not in the window: the event is too recent or too old."""
-        said = f"{entry.label[0].upper() + entry.label[1:]} documented{where(fact)} (\"{quote(fact.text)}\"), outside the window ({c.temporal.text})"
+        said = f"{entry.label[0].upper() + entry.label[1:]} documented{where(fact)} (\"{quote(fact.text)}\"), outside the window ({c.temporal.text or _window(c)})"
         if c.negated:
             return Outcome("met", said + ".", [fact])
         if since_own and self._qualifier_unconfirmed(c, fact):
