@@ -238,8 +238,7 @@ class Evaluator(QuantityChecks):
         said = f"{entry.label[0].upper() + entry.label[1:]} documented{where(fact)} (\"{quote(fact.text)}\"), outside the window ({c.temporal.text or _window(c)})"
         if c.negated:
             return Outcome("met", said + ".", [fact])
-        if since_own and self._qualifier_unconfirmed(c, fact):
-            q = self._qualifier_unconfirmed(c, fact)  # "4 weeks since major surgery": was it major?
+        if since_own and (q := self._qualifier_unconfirmed(c, fact)):  # "4 weeks since major surgery": major?
             return Outcome("unknown", f"{said}; whether it was {q} is not stated.", [fact], lookup=entry.id)
         if since_own or kind == "exclusion":
             return Outcome("not_met", said + ".", [fact])

@@ -263,10 +263,9 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
                         break
                     d.temporal = t
                     head = d
-        elif target is None and t.quantity is not None and _own_event(t, anchors) is not None:
+        elif target is None and t.quantity is not None and (m := _own_event(t, anchors)) is not None:
             # "At least 4 weeks since prior chemotherapy": the anchor is the event itself; the window
             # is the time elapsed since it (the matcher reads an anchor naming its own concept so).
-            m = _own_event(t, anchors)
             d = Draft(m.entry.label, m.entry, [(m.start, m.end), (t.start, t.end)], m, temporal=t)
             mark_qualifiers_and_methods([d], text, start, end, [])  # "since any major surgery"
             by_mention[id(m)] = d

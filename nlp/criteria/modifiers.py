@@ -13,18 +13,22 @@ from nlp.criteria.recognize import Recognized
 from nlp.data import load_json
 from nlp.lexicon import Mention
 
+
+def _words_alternation(words: list[str]) -> str:
+    """Longest first, any run of spaces inside a phrase."""
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+
+
 @lru_cache(maxsize=1)
 def qualifier_regex() -> re.Pattern:
-    words = load_json("criteria/qualifiers.json")["qualifiers"]
-    alt = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+    alt = _words_alternation(load_json("criteria/qualifiers.json")["qualifiers"])
     # up to two more qualifiers or adjectives may sit between the qualifier and the concept
     return re.compile(r"(?<![A-Za-z])(?P<q>" + alt + r")(?:(?:\s+|\s*/\s*|\s*,\s*)(?:and\s+|or\s+)?[A-Za-z-]+){0,2}\s*$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
 def first_value_regex() -> re.Pattern:
-    words = load_json("criteria/qualifiers.json")["first_value"]["words"]
-    alt = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+    alt = _words_alternation(load_json("criteria/qualifiers.json")["first_value"]["words"])
     return re.compile(r"(?<![A-Za-z])(?:" + alt + r")\s+(?:[A-Za-z-]+\s+){0,2}$", re.IGNORECASE)
 
 
