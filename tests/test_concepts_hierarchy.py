@@ -70,3 +70,33 @@ def test_regimen_member_and_shared_code(index):
     # two curated concepts coded C92.00 share the code
     assert index.relation("secondary_aml", "aml") == "shared code"
     assert index.relation("aml", "breast_cancer") is None
+
+
+@pytest.mark.parametrize("member, cls", [
+    ("warfarin", "anticoagulant"), ("apixaban", "anticoagulant"), ("heparin", "anticoagulant"),
+    ("prednisone", "corticosteroids"), ("dexamethasone", "corticosteroids"),
+])
+def test_a_drug_listed_by_its_class_is_the_drug_not_the_class(index, member, cls):
+    # A class row naming several vocabulary drugs keeps them as members: the text is the drug,
+    # which satisfies the class, while another member of the class does not satisfy it.
+    entry = index.lookup(member)
+    assert entry.id != cls and entry.source == "drugs"
+    assert index.relation(cls, entry.id) == "drug class"
+    assert index.relation(entry.id, cls) is None
+    sibling = index.lookup("rivaroxaban" if cls == "anticoagulant" else "hydrocortisone")
+    assert index.relation(entry.id, sibling.id) is None
+
+
+def test_a_curated_drug_under_another_name_stays_that_drug(index):
+    assert index.lookup("tretinoin").id == index.lookup("all-trans retinoic acid").id == "atra"
+
+
+@pytest.mark.parametrize("name, concept", [
+    ("SLE", "sle"), ("systemic lupus erythematosus", "sle"), ("Crohn's disease", "crohns_disease"),
+    ("psoriasis", "psoriasis"), ("multiple sclerosis", "multiple_sclerosis"),
+])
+def test_autoimmune_diseases_are_narrower_than_the_group(index, name, concept):
+    assert index.lookup(name).id == concept
+    assert index.relation("autoimmune_disease", concept) == "hierarchy"
+    assert index.relation(concept, "autoimmune_disease") is None
+    assert index.relation("sle", "psoriasis") is None

@@ -95,3 +95,12 @@ def test_word_formation_rules_find_unlisted_procedures_and_drugs(index):
     assert found["prolactin level"].entry.domain == "measurement"  # the drug "prolactin" is the modifier
     # a head noun after a non-medical word is not a concept
     assert find_concepts("Widget score above four", index) == []
+
+
+def test_near_miss_correction_leaves_real_words_alone():
+    # "complaints" is one letter from "compliant" (a synonym of compliance) but a word in its own right
+    protocol = parse_protocol("Exclusion Criteria:\n- Subjective complaints from the patient regarding memory")
+    ids = [c.concept.id for n in protocol.walk() for c in n.constraints]
+    assert "compliance" not in ids
+    protocol = parse_protocol("Inclusion Criteria:\n- Patient is compliant with study procedures")
+    assert "compliance" in [c.concept.id for n in protocol.walk() for c in n.constraints]

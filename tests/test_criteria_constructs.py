@@ -251,6 +251,22 @@ def test_or_run_becomes_an_any_child_and_window_covers_the_list():
     assert all(c.temporal and c.temporal.days == 182.5 for c in node.constraints)
 
 
+def test_and_or_is_an_inclusive_or():
+    # between single concepts it links alternatives, like "or"
+    node = parse_protocol("Exclusion Criteria:\n- Women who are pregnant and/or breastfeeding").criteria[0]
+    alternatives = [n for n in node.walk() if n.logic == "any" and n.constraints]
+    assert [c.concept.id for c in alternatives[0].constraints] == ["pregnancy", "breastfeeding"]
+    node = parse_protocol("Inclusion Criteria:\n- Adults with type 2 diabetes and/or children with asthma").criteria[0]
+    assert node.logic == "any" and [c.concept.id for c in node.constraints] == ["diabetes", "asthma"]
+    # between two multi-part requirements each alternative keeps its own parts
+    node = parse_protocol("Inclusion Criteria:\n- Adults aged 18 years or older with type 2 diabetes and/or "
+                          "children aged 6 to 17 years with asthma").criteria[0]
+    assert node.logic == "any" and len(node.children) == 2
+    first, second = ([c.concept.id for n in kid.walk() for c in n.constraints] for kid in node.children)
+    assert "age" in first and "diabetes" in first and "asthma" not in first
+    assert "age" in second and "asthma" in second and "diabetes" not in second
+
+
 @pytest.mark.parametrize("text", [
     "Exclusion Criteria:\n- Unable to give informed consent",
     "Exclusion Criteria:\n- Refusal to sign the informed consent form",

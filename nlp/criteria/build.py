@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from nlp.criteria.clauses import COMMA, CONJUNCT, cues, find_label, split_requirements, top_level_cuts, trim
+from nlp.criteria.clauses import COMMA, CONJUNCT, EITHER, cues, find_label, split_requirements, top_level_cuts, trim
 from nlp.criteria.constraints import build_clause
 from nlp.criteria.drafts import ClauseResult, Draft
 from nlp.criteria.recognize import Recognized
@@ -112,7 +112,7 @@ class Builder:
         if split and not label:
             parts = self._split(raw, span, res)
             if parts:
-                node.children, node.drafts, node.logic = parts, [], "all"
+                node.children, node.drafts, node.logic = parts[0], [], parts[1]
                 return node
         if "or" in res.links and "and" in res.links:
             self._or_runs(raw, node, res)
@@ -138,11 +138,14 @@ class Builder:
             kids.append(Node(start, end, raw.kind, raw.cohort, "any", run))
         node.drafts, node.children, node.logic = own, kids, "all"
 
-    def _split(self, raw: RawNode, span, res: ClauseResult) -> list[Node]:
-        """Several complete requirements in one clause become children."""
+    def _split(self, raw: RawNode, span, res: ClauseResult) -> Optional[tuple[list[Node], str]]:
+        """Several complete requirements in one clause become children: (children, logic)."""
         if len(res.drafts) < 2 or res.logic == "any":  # one list of alternatives stays one "any" node
-            return []
+            return None
         text = self.text
+        either = self._either(raw, span)
+        if either:
+            return either, "any"
         for pattern, need in ((COMMA, "complete"), (CONJUNCT, "or")):
             segs = top_level_cuts(text, span[0], span[1], pattern)
             if len(segs) < 2:
@@ -151,12 +154,24 @@ class Builder:
             if sum(len(o) for o in owner) != len(res.drafts) or any(not o for o in owner):
                 continue
             if need == "complete" and all(any(d.complete for d in o) for o in owner):
-                return [self.clause(raw, seg, split=False) for seg in segs]
+                return [self.clause(raw, seg, split=False) for seg in segs], "all"
             if need == "or":
                 subs = [build_clause(self.rec, s, e) for s, e in segs]
                 if any(len(x.drafts) > 1 and x.logic == "any" for x in subs):
-                    return [self._node(raw, seg, sub) for seg, sub in zip(segs, subs)]
-        return []
+                    return [self._node(raw, seg, sub) for seg, sub in zip(segs, subs)], "all"
+        return None
+
+    def _either(self, raw: RawNode, span) -> list[Node]:
+        """"A with X and/or B with Y": a top-level "and/or" between multi-part requirements joins
+        alternatives, each of which keeps its own parts."""
+        segs = top_level_cuts(self.text, span[0], span[1], EITHER)
+        if len(segs) < 2:
+            return []
+        # Each part is read on its own: read whole, "or 6 to 17 years with asthma" looks like an
+        # alternative threshold under a condition.
+        if any(len(build_clause(self.rec, s, e).drafts) < 2 for s, e in segs):
+            return []  # "women who are pregnant and/or breastfeeding": the draft links say "or"
+        return [self.clause(raw, seg) for seg in segs]
 
     def _node(self, raw: RawNode, span, res: ClauseResult) -> Node:
         node = Node(span[0], span[1], raw.kind, raw.cohort, res.logic, res.drafts, unattached=res.unattached)
@@ -196,7 +211,9 @@ class Builder:
             node = self._node(raw, (own_s, own_e), res)
             if sub:
                 node.drafts = [d for d in res.drafts if d.from_label]
-                node.children, node.logic = sub, "all"
+                node.children, node.logic = sub[0], "all"
+                if sub[1] == "any":
+                    node.children = [Node(sub[0][0].start, sub[0][-1].end, raw.kind, raw.cohort, "any", [], sub[0], is_group=True)]
             if mode == "defined_by":
                 node.logic = "any"
             node.head_ids = {entry_id}

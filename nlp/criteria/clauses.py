@@ -107,4 +107,5 @@ def top_level_cuts(text: str, start: int, end: int, pattern: re.Pattern) -> list
 COMMA = re.compile(r",\s+")
 CONJUNCT = re.compile(r",\s+and\s+|;\s+and\s+|,\s+as\s+well\s+as\s+")
 OR_WORD = re.compile(r"(?<![A-Za-z])(?:or|and/or|/)(?![A-Za-z])", re.IGNORECASE)
-AND_WORD = re.compile(r"(?<![A-Za-z])(?:and|plus|with)(?![A-Za-z])", re.IGNORECASE)
+AND_WORD = re.compile(r"(?<![A-Za-z])(?:and(?!\s*/\s*or)|plus|with)(?![A-Za-z])", re.IGNORECASE)  # "and/or" is an or
+EITHER = re.compile(r"\s+and\s*/\s*or\s+", re.IGNORECASE)

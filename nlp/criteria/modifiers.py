@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 from typing import Optional
 
-from nlp.criteria.clauses import AND_WORD, OR_WORD
+from nlp.criteria.clauses import AND_WORD, EITHER, OR_WORD
 from nlp.criteria.drafts import Draft, inside
 from nlp.criteria.recognize import Recognized
 from nlp.data import load_json
@@ -117,7 +117,8 @@ def clause_links(drafts: list[Draft], text: str) -> list[str]:
     for a, b in zip(drafts, drafts[1:]):
         gap = text[min(a.mention.end if a.mention else a.span[1], b.anchor):b.anchor]
         population = any(d.entry is not None and d.entry.id == "sex" for d in (a, b))  # "Woman ... or ...": sex is not an alternative
-        links.append("or" if OR_WORD.search(gap) and not AND_WORD.search(gap) and not population else "and")
+        alternative = EITHER.search(gap) or (OR_WORD.search(gap) and not AND_WORD.search(gap))
+        links.append("or" if alternative and not population else "and")
         comma_only.append(bool(re.fullmatch(r"\s*,\s*", gap)))
     # "A, B, or C": the commas of a list take the list's final connector.
     for i in range(len(links) - 2, -1, -1):

@@ -55,6 +55,20 @@ def _all_phenotype_words(key: tuple[str, ...], counts: dict[str, int]) -> bool:
     return bool(words) and all(counts.get(w, 0) >= CONDITION_WORD_LIMIT for w in words)
 
 
+def _narrow_drug_classes(curated: list[ConceptEntry], terminology: list[ConceptEntry]) -> None:
+    """A curated class that lists vocabulary drugs by name ("anticoagulant: warfarin, apixaban")
+    keeps them as members, not synonyms: "warfarin" in text is the drug, which is_a anticoagulant
+    (linked in build_full_index), so a criterion naming warfarin is not met by apixaban. An entry
+    naming one vocabulary drug is that drug under another name (ATRA: tretinoin) and keeps it."""
+    drugs = {_name_key(t.label) for t in terminology if t.source == "drugs" and t.type != "drug_class"}
+    for entry in curated:
+        if entry.domain != "drug":
+            continue
+        members = ({_name_key(s.lstrip("=")) for s in entry.synonyms} & drugs) - {_name_key(entry.label)}
+        if len(members) >= 2:
+            entry.synonyms = tuple(s for s in entry.synonyms if _name_key(s.lstrip("=")) not in members)
+
+
 def build_curated_index() -> ConceptIndex:
     """A fresh index of the curated lexicon files only."""
     index = ConceptIndex()
@@ -73,9 +87,6 @@ def build_full_index(terminology: list[ConceptEntry] | None = None) -> ConceptIn
         terminology = load_all()
     _drop_condition_words(terminology)
     curated = load_curated()
-    index = ConceptIndex()
-    for entry in curated:
-        index.add(entry, priority=PRIORITY["curated"])
     by_code: dict[tuple[str, str], str] = {}
     drug_labels: dict[tuple[str, ...], str] = {}
     drug_synonyms: dict[tuple[str, ...], str] = {}
@@ -86,6 +97,10 @@ def build_full_index(terminology: list[ConceptEntry] | None = None) -> ConceptIn
             drug_labels.setdefault(_name_key(entry.label), entry.id)
             for name in entry.synonyms:
                 drug_synonyms.setdefault(_name_key(name.lstrip("=")), entry.id)
+    _narrow_drug_classes(curated, terminology)
+    index = ConceptIndex()
+    for entry in curated:
+        index.add(entry, priority=PRIORITY["curated"])
     term_by_code = {code: t for t in terminology for code in t.codes}
     aliases: dict[str, str] = {}
     for t in terminology:
