@@ -104,3 +104,19 @@ def test_near_miss_correction_leaves_real_words_alone():
     assert "compliance" not in ids
     protocol = parse_protocol("Inclusion Criteria:\n- Patient is compliant with study procedures")
     assert "compliance" in [c.concept.id for n in protocol.walk() for c in n.constraints]
+
+
+@pytest.mark.parametrize("text, found", [
+    ("2+ pitting edema of both ankles", "edema"),
+    ("Bibasilar rales on auscultation", "rales"),
+    ("Postoperative ileus resolved", "ileus"),
+])
+def test_rare_title_words_of_terminologies_match_in_lowercase(index, text, found):
+    # ICD/HPO titles are capitalized ("Edema"); a rare medical word keeps matching in running text
+    assert found in [m.text.lower() for m in index.find(text)]
+
+
+def test_common_title_words_still_need_their_capital(index):
+    # "Donor" and "Wound" are ICD titles but ordinary words in notes
+    assert index.find("the donor was his brother") == []
+

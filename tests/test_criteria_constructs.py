@@ -267,6 +267,35 @@ def test_and_or_is_an_inclusive_or():
     assert "age" in second and "asthma" in second and "diabetes" not in second
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("Inclusion Criteria:\n- Experiences symptoms of OSA, including snoring and sleepiness", ["icd:R06.83", "somnolence"]),
+    ("Inclusion Criteria:\n- Symptoms of heart failure, such as dyspnea or edema", ["icd:R06.0", "icd:R60"]),
+])
+def test_symptoms_of_a_disease_with_examples_need_any_example_not_the_disease(text, expected):
+    node = parse_protocol(text).criteria[0]
+    assert [c.concept.id for c in node.constraints] == expected
+    assert node.logic == "any"
+
+
+def test_symptoms_with_examples_keep_an_earlier_requirement():
+    node = parse_protocol("Inclusion Criteria:\n- Type 2 diabetes and signs of neuropathy such as numbness").criteria[0]
+    ids = [c.concept.id for n in node.walk() for c in n.constraints]
+    assert "diabetes" in ids
+
+
+@pytest.mark.parametrize("text, kept, dropped", [
+    ("Exclusion Criteria:\n- Treatment with concomitant medications that prolong the QT interval", None, "qtc"),
+    ("Exclusion Criteria:\n- Use of medications known to cause somnolence", None, "somnolence"),
+    ("Exclusion Criteria:\n- QTc > 470 ms or use of drugs that prolong the QT interval", "qtc", None),
+])
+def test_what_a_drug_does_is_not_a_requirement(text, kept, dropped):
+    found = [(c.concept.id, c.comparator) for n in parse_protocol(text).walk() for c in n.constraints]
+    if dropped:
+        assert dropped not in [cid for cid, _ in found]
+    if kept:
+        assert (kept, ">") in found
+
+
 @pytest.mark.parametrize("text", [
     "Exclusion Criteria:\n- Unable to give informed consent",
     "Exclusion Criteria:\n- Refusal to sign the informed consent form",

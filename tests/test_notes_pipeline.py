@@ -149,3 +149,13 @@ def test_full_lexicon_concepts_have_codes():
     cr = [f for f in facts("Creatinine 1.1 mg/dL") if f.concept.id == "creatinine"][0]
     assert cr.concept.label == "creatinine" and ("LOINC", "2160-0") in [(c.system, c.code) for c in cr.concept.codes]
     assert get_index().get("creatinine") is not None
+
+
+def test_hpo_phenotypes_are_symptom_facts_with_their_assertion():
+    from tests.notes_helpers import facts, only
+
+    found = facts("21F with progressive arthralgias and malaise. Exam: a delicate non-palpable purpura on her calves.\n"
+                  "Labs: normocytic anemia.")
+    assert only(found, "hpo:HP:0002829").type == "symptom"          # Arthralgia
+    assert only(found, "hpo:HP:0001897").assertion == "present"     # Normocytic anemia
+    assert only(found, "hpo:HP:0031363").assertion == "absent"      # "non-palpable purpura"

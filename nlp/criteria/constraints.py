@@ -70,6 +70,17 @@ def _subject_after(comp: Comparison, mentions: list[Mention], rec: Recognized) -
 # "including" is left out: "at least one prior regimen including an anthracycline" requires the anthracycline.
 _LIST_ANY = re.compile(r"\b(?:(?:one|1) or more|at least (?:one|1)|any one)\b(?:\s+of\b|[^.;:()]{0,40}?"
                        r"(?:\bsuch as\b|\be\.g\.|\bfor example\b))", re.IGNORECASE)
+# "Symptoms of OSA, including snoring and sleepiness": the symptoms are the requirement and the list
+# gives examples of them; the disease is what they suggest, not a diagnosis the patient must have.
+_EXAMPLES_OF = re.compile(r"\b(?:symptoms?|signs?|manifestations?|features?)\s+(?:of|suggestive\s+of|consistent\s+with|"
+                          r"compatible\s+with)\s+[^.;:()]{1,60}?,?\s+(?:including|such\s+as|e\.g\.,?|for\s+example|like)\s",
+                          re.IGNORECASE)
+# "Medications that could affect sleepiness", "drugs known to prolong the QT interval": what the drugs
+# do describes them; it is not a second requirement on the patient.
+_EFFECT_OF = re.compile(r"\b(?:medications?|medicines?|drugs?|agents?|therap(?:y|ies)|treatments?)\s+(?:(?:that|which)\s+)?"
+                        r"(?:(?:may|might|could|can|are|is|will)\s+)?(?:(?:known|likely|expected)\s+to\s+)?"
+                        r"(?:affect|cause|prolong|induce|increase|decrease|alter|interfere\s+with|influence|impair|lower|raise)"
+                        r"(?:s|d|ed|ing)?\b[^.;:,()]{0,60}", re.IGNORECASE)
 EVENT_TYPES = {"therapy", "drug_class", "procedure", "diagnosis"}
 
 
@@ -290,10 +301,12 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
 
     drafts = dedupe(drafts)
     drafts.sort(key=lambda d: d.anchor)
+    drafts = _without_drug_effects(text, start, end, drafts)
     links = clause_links(drafts, text)
     if any_cue is not None and sum(d.anchor >= any_cue.end() for d in drafts) >= 2:
         links = ["or" if b.anchor >= any_cue.end() and a.anchor >= any_cue.end() else link
                  for link, a, b in zip(links, drafts, drafts[1:])]
+    drafts, links = _symptom_examples(text, start, end, drafts, links)
     remainder = uncovered_requirement(rec, start, end, drafts, regions)
     if remainder is not None:  # the population and the remaining requirement both hold
         drafts.append(remainder)
@@ -301,3 +314,34 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
         unattached += 1
     logic = "any" if links and all(x == "or" for x in links) else "all"
     return ClauseResult(drafts, logic, unattached, links)
+
+
+def _symptom_examples(text: str, start: int, end: int, drafts: list[Draft], links: list[str]) -> tuple[list[Draft], list[str]]:
+    """"Symptoms of X, including A and B": any of the examples; X and the head words go."""
+    cue = _EXAMPLES_OF.search(text, start, end)
+    if cue is None:
+        return drafts, links
+    examples = [d for d in drafts if d.anchor >= cue.end()]
+    if not examples:
+        return drafts, links
+    head = [d for d in drafts if d.anchor < cue.end() and d.span[1] > cue.start()]
+    if any(d.comparator or d.temporal or d.negated for d in head):
+        return drafts, links
+    kept = [d for d in drafts if d not in head]
+    out = []
+    for a, b in zip(kept, kept[1:]):
+        out.append("or" if a in examples and b in examples else "and")
+    return kept, out
+
+
+def _without_drug_effects(text: str, start: int, end: int, drafts: list[Draft]) -> list[Draft]:
+    """Drop the concepts of "medications that could affect X" that only say what the drugs do."""
+    out = drafts
+    for cue in _EFFECT_OF.finditer(text, start, end):
+        verb_end = cue.start() + len(text[cue.start():cue.end()].split(" ", 1)[0])
+        effect = [d for d in out if d.mention is not None and verb_end < d.anchor < cue.end() and not d.comparator
+                  and (d.entry is None or d.entry.domain != "drug")]
+        if effect and len(effect) < len(out):
+            out = [d for d in out if d not in effect]
+    return out
+

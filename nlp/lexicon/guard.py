@@ -71,7 +71,8 @@ def clean_synonym(text: str, domain: str = "condition", acronym: bool = False) -
     words such as "other", "NOS", "elsewhere"; 1..max_tokens words; a single
     word must be at least ``min_chars_single`` long, not a generic stop word and
     not a common English word (wordfreq Zipf below the domain's limit); a whole
-    phrase made only of stop words is dropped. Acronyms taken from titles
+    phrase made only of stop words is dropped. A rare single title word ("Edema",
+    "Ileus") is lowercased, so that it matches case-insensitively. Acronyms taken from titles
     ("NSTEMI") are kept when they are 3-8 capitals.
     """
     r = rules()
@@ -100,8 +101,11 @@ def clean_synonym(text: str, domain: str = "condition", acronym: bool = False) -
         if len(w) < r["min_chars_single"] or not any(c.isalpha() for c in w):
             return None
         limit = r["max_zipf_single"].get(domain, r["max_zipf_single"]["condition"])
-        if _zipf(w.lower()) >= limit:
+        zipf = _zipf(w.lower())
+        if zipf >= limit:
             return None
+        if w[0].isupper() and w[1:].islower() and zipf < r["lowercase_title_word_max_zipf"]:
+            return t.lower()  # a title's capital ("Edema") is no acronym's: match "edema" too
     return t
 
 

@@ -83,7 +83,7 @@ def fact_type(entry) -> Optional[str]:
         return "diagnosis" if entry.id in not_psychiatric else "psychiatric"
     if t == "biomarker":
         return "biomarker"
-    if t == "symptom":  # curated signs ("tachycardic", "febrile"): not diagnoses
+    if t == "symptom" or t == "phenotype":  # curated signs ("tachycardic"), HPO phenotypes: not diagnoses
         return "symptom"
     if t == "disease_status" or (t == "diagnosis" and entry.category == "disease_status"):
         return "disease_status"
