@@ -93,6 +93,29 @@ class PatientIndex:
                         self._by_key.setdefault(finding, []).append(Related(fact, "test result", polarity))
             for code in fact.concept.codes:
                 self._by_code.setdefault((code.system, code.code), []).append(fact)
+        self.classified: dict[str, tuple[str, list[str]]] = {}  # condition -> (criteria set, items met)
+        self._classify()
+
+    def _classify(self) -> None:
+        """Conditions established by their classification criteria (SLE from 4 SLICC items)."""
+        for target, spec in knowledge().get("classification_criteria", {}).items():
+            if target.startswith("_") or target in self._by_key:
+                continue  # documented (or denied) as such: the note's own words win
+            met: dict[str, tuple[str, Fact]] = {}
+            for item in spec["items"]:
+                for concept in item["concepts"]:
+                    fact = next((r.fact for r in self._by_key.get(self.index.resolve(concept), ()) if _affirms(r.fact)), None)
+                    if fact is not None:
+                        met[item["item"]] = (item["group"], fact)
+                        break
+            groups = [g for g, _ in met.values()]
+            if len(met) < spec["min"] or any(groups.count(g) < n for g, n in spec.get("min_per_group", {}).items()):
+                continue
+            self.classified[target] = (spec["name"], list(met))
+            route = f"classification criteria ({len(met)} {spec['name']} items: {', '.join(met)})"
+            for key in (target, *ancestors_of(self.index, target)):
+                for _, fact in met.values():
+                    self._add(key, fact, route)
 
     def _add(self, key: str, fact: Fact, route: str) -> None:
         self._by_key.setdefault(key, []).append(Related(fact, route))
@@ -161,6 +184,14 @@ class PatientIndex:
     @property
     def n_notes(self) -> int:
         return max(1, len(self.record.notes)) if self.record.notes else len({f.note_id for f in self.facts})
+
+
+def _affirms(fact: Fact) -> bool:
+    """A present fact that is not a negative test result."""
+    if fact.assertion != "present":
+        return False
+    polarity = knowledge()["value_polarity"].get(fact.value.strip().lower()) if isinstance(fact.value, str) else None
+    return polarity != "lacks"
 
 
 def ancestors_of(index: ConceptIndex, concept_id: str) -> tuple[str, ...]:

@@ -183,11 +183,19 @@ class QuantityChecks:
         related = [r for r in self.p.related(entry.id, []) if r.fact.assertion in wanted]
         if not related:
             return self._absent(c, entry, kind)
+        rule = describe_threshold(c.comparator, c.value, c.value2, c.unit)
+        classified = self.p.classified.get(entry.id)
+        if classified and all(r.route.startswith("classification") for r in related):
+            # "At least 4 criteria for SLE": the count is of classification items, not of mentions
+            name, items = classified
+            ok = compare(float(len(items)), c.comparator, c.value, c.value2)
+            reason = (f"{len(items)} of the {name} documented ({', '.join(items)}), "
+                      f"{'meeting' if ok else 'not meeting'} {rule}.")
+            return Outcome("met" if ok else "not_met", reason, [r.fact for r in related][:5])
         stated = [r.fact.count for r in related if r.fact.count]
         distinct = {(r.fact.concept.id, r.fact.date or r.fact.note_id) for r in related}
         n = max(stated + [len(distinct)])
         ok = compare(float(n), c.comparator, c.value, c.value2)
-        rule = describe_threshold(c.comparator, c.value, c.value2, c.unit)
         reason = f"{n} {c.unit or 'documented'} of {entry.label} found ({', '.join(quote(r.fact.text, 25) for r in related[:4])}), {'meeting' if ok else 'not meeting'} {rule}."
         return Outcome("met" if ok else "not_met", reason, [r.fact for r in related][:5])
 

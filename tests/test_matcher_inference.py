@@ -265,3 +265,37 @@ def test_washout_of_a_qualified_event(surgery_text, surgery_date, expected):
     result = match(parse_protocol(criterion, "T1"), [{"patient_id": "P1", "note_id": "n1", "text": record_note,
                                                       "date": "2026-03-12"}])[0]
     assert result.criteria[0].status == expected, result.criteria[0].reason
+
+
+# -- classification criteria ------------------------------------------------------------------
+LUPUS_NOTE = ("A 24-year-old woman with fatigue. Exam: patchy alopecia and swollen wrists. "
+              "Labs: thrombocytopenia (platelets 82 K/uL), positive ANA and anti-dsDNA.")
+
+
+@pytest.mark.parametrize("criterion", [
+    "Inclusion Criteria:\n- Patients with systemic lupus erythematosus",
+    "Inclusion Criteria:\n- History of autoimmune disease",
+    "Inclusion Criteria:\n- Fulfil at least 4 criteria for SLE",
+])
+def test_a_condition_is_established_by_its_classification_criteria(criterion):
+    got, why = screen(criterion, LUPUS_NOTE)
+    assert got == "met", why
+    assert "SLICC" in why
+
+
+@pytest.mark.parametrize("note", [
+    # three items only
+    "A 24-year-old woman. Exam: patchy alopecia. Labs: thrombocytopenia, positive ANA.",
+    # four items, but no immunologic one
+    "A 24-year-old woman. Exam: alopecia, oral ulcers, pleuritis. Labs: thrombocytopenia.",
+    # a negative test is no item
+    "A 24-year-old woman. Exam: alopecia. Labs: thrombocytopenia; ANA negative; anti-dsDNA negative; oral ulcers.",
+])
+def test_too_few_classification_items_leave_the_condition_undocumented(note):
+    got, why = screen("Inclusion Criteria:\n- Patients with systemic lupus erythematosus", note)
+    assert got == "unknown", why
+
+
+def test_a_lupus_diagnosis_denied_in_words_is_not_overruled_by_its_items():
+    got, why = screen("Exclusion Criteria:\n- Systemic lupus erythematosus", LUPUS_NOTE + " No history of lupus.")
+    assert got == "not_met", why

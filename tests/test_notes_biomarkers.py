@@ -74,3 +74,16 @@ def test_blasts_with_specimen():
     marrow, blood = of(found, "blasts")
     assert (marrow.value, marrow.specimen, marrow.date) == (23.0, "bone marrow", "2026-08-28")
     assert (blood.value, blood.specimen) == (4.0, "peripheral blood")
+
+
+def test_a_result_word_before_a_run_of_markers():
+    found = facts("Labs show a 4/4 positive ANA and anti-dsDNA. Negative DAT. Anti-Sm antibodies negative.")
+    values = {f.concept.id: f.value for f in found if f.type == "biomarker"}
+    assert values == {"ana": "positive", "anti_dsdna": "positive", "direct_antiglobulin_test": "negative",
+                      "anti_smith": "negative"}
+
+
+def test_a_result_word_after_an_earlier_marker_is_not_borrowed():
+    found = facts("Flow: CD13 positive CD7")
+    values = {f.concept.id: f.value for f in found if f.type == "biomarker"}
+    assert values.get("cd13") == "positive" and "cd7" not in values

@@ -220,6 +220,27 @@ def _shared_result(view: NoteView, mention, e: int) -> Optional[str]:
     return "positive" if _MUT_WORD.search(last.text) else None
 
 
+_RESULT_BEFORE = re.compile(r"(?:\b(?P<pos>positive|pos|reactive)|\b(?P<neg>negative|neg|non-?reactive))[ \t]*$", re.IGNORECASE)
+
+
+def _result_before(view: NoteView, mention, s: int) -> Optional[str]:
+    """"a positive ANA and anti-dsDNA", "Negative DAT": a result word right before a run of markers.
+    A word that is the result of an earlier marker ("CD13 positive CD33") is not taken."""
+    text = view.text
+    first = mention
+    for other in reversed(view.mentions_between(s, mention.start)):
+        if other.entry.type != "biomarker" or not re.fullmatch(r"[\s,/]*(?:and|or|&)?[\s,/]*", text[other.end:first.start]):
+            break
+        first = other
+    m = _RESULT_BEFORE.search(text, s, first.start)
+    if m is None:
+        return None
+    if any(o.entry.type == "biomarker" and re.fullmatch(r"[\s:]*", text[o.end:m.start()])
+           for o in view.mentions_between(s, m.start())):
+        return None
+    return "positive" if m.group("pos") else "negative"
+
+
 def biomarker_record(view: NoteView, mention, result_at: Optional[int] = None) -> Optional[FactRecord]:
     text = view.text
     s, e = view.sentence(mention.start)
@@ -237,7 +258,7 @@ def biomarker_record(view: NoteView, mention, result_at: Optional[int] = None) -
         else:
             rec.value = own["polarity"]
     else:
-        listed = _list_result(view, mention, s) or _shared_result(view, mention, e)
+        listed = _list_result(view, mention, s) or _shared_result(view, mention, e) or _result_before(view, mention, s)
         if listed:
             rec.polarity, rec.value = listed, listed
         elif NEG_WORD.search(mention.text):
