@@ -296,6 +296,19 @@ def test_what_a_drug_does_is_not_a_requirement(text, kept, dropped):
         assert (kept, ">") in found
 
 
+@pytest.mark.parametrize("text, sex", [
+    ("Inclusion Criteria:\n- have a cervix", "female"),
+    ("Inclusion Criteria:\n- Postmenopausal participants with an intact uterus", "female"),
+    ("Inclusion Criteria:\n- Participants who have a prostate", "male"),
+])
+def test_an_organ_of_one_sex_is_a_sex_requirement(text, sex):
+    assert [c.value for n in parse_protocol(text).walk() for c in n.constraints if c.concept.id == "sex"] == [sex]
+
+
+def test_naming_an_organ_is_not_a_sex_requirement():
+    assert "sex" not in [c.concept.id for c in constraints("Exclusion Criteria:\n- History of carcinoma of the cervix or uterus")]
+
+
 @pytest.mark.parametrize("text", [
     "Exclusion Criteria:\n- Unable to give informed consent",
     "Exclusion Criteria:\n- Refusal to sign the informed consent form",
