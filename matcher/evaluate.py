@@ -317,6 +317,9 @@ class Evaluator(QuantityChecks):
             return Outcome(self.config.free_text_status, f"\"{quote(c.concept.label)}\" is not a known concept; a similar phrase appears in note {note_id} (\"{quote(text)}\", similarity {score:.0f}); please verify.", [ev], lookup=None)
         if kind == "exclusion" and self.config.absence.exclusion_free_text != "unknown":
             return Outcome(self.config.absence.exclusion_free_text, f"\"{quote(c.concept.label)}\" is not a known concept and nothing like it appears in {self.p.n_notes} notes (absence policy for exclusions).")
+        if kind == "inclusion" and c.negated and self.config.absence.negated_inclusion != "unknown":
+            # "No history of X" asks the same as an exclusion of X, and gets the same absence policy
+            return Outcome(self.config.absence.negated_inclusion, f"\"{quote(c.concept.label)}\" is not a known concept and nothing like it appears in {self.p.n_notes} notes (absence policy for negated requirements).")
         return Outcome("unknown", f"\"{quote(c.concept.label)}\" is not a known concept and was not found in {self.p.n_notes} notes; please review.", lookup=None)
 
     def _search_notes(self, phrase: str) -> list[tuple[str, int, int, float]]:

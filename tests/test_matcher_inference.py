@@ -299,3 +299,14 @@ def test_too_few_classification_items_leave_the_condition_undocumented(note):
 def test_a_lupus_diagnosis_denied_in_words_is_not_overruled_by_its_items():
     got, why = screen("Exclusion Criteria:\n- Systemic lupus erythematosus", LUPUS_NOTE + " No history of lupus.")
     assert got == "not_met", why
+
+
+# -- absence policy for requirements the lexicon does not know ----------------------------------
+@pytest.mark.parametrize("note, expected", [
+    ("A 67-year-old woman with a pulsatile groin mass after cardiac catheterization.", "met"),
+    ("A 67-year-old woman. Central vena catheterization in 2019 for dialysis access.", "unknown"),
+])
+def test_a_negated_unknown_requirement_gets_the_absence_policy_of_negated_requirements(note, expected):
+    criterion = "Inclusion Criteria:\n- No medical history of central vena catheterization."
+    got, why = screen(criterion, note)
+    assert got == expected, why
