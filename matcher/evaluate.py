@@ -122,6 +122,14 @@ class Evaluator(QuantityChecks):
             return None
         return qualifiers[0]
 
+    def _classification_confirms(self, r) -> tuple[str, ...]:
+        """Qualifiers a condition established by classification criteria has by that fact ("active")."""
+        if not r.route.startswith("classification"):
+            return ()
+        specs = knowledge()["classification_criteria"]
+        return tuple(q for target, (name, _) in self.p.classified.items() if name in r.route
+                     for q in specs[target].get("confirms_qualifiers", ()))
+
     def _qualifier_denied(self, c: Constraint, fact: Fact) -> bool:
         """'GAD, stable on sertraline, never hospitalized' is not a *serious* mental disorder."""
         note = self.p.record.notes.get(fact.note_id)
@@ -200,6 +208,8 @@ class Evaluator(QuantityChecks):
             said = f"{label} documented{who}{window}: \"{quote(r.fact.text)}\"{where(r.fact)}{route}"
             # a washout is met by an old enough event, whatever its severity
             qualifier = self._qualifier_unconfirmed(c, r.fact) if c.experiencer == "patient" and not since_own else None
+            if qualifier and qualifier in self._classification_confirms(r):
+                qualifier = None  # SLE established from its current manifestations is active SLE
             if qualifier and all(self._qualifier_denied(c, x.fact) for x in has):
                 # every mention is stated to be mild/stable: the qualified concept is absent
                 return Outcome("met" if c.negated else "not_met",

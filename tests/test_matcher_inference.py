@@ -276,6 +276,7 @@ LUPUS_NOTE = ("A 24-year-old woman with fatigue. Exam: patchy alopecia and swoll
     "Inclusion Criteria:\n- Patients with systemic lupus erythematosus",
     "Inclusion Criteria:\n- History of autoimmune disease",
     "Inclusion Criteria:\n- Fulfil at least 4 criteria for SLE",
+    "Inclusion Criteria:\n- Active SLE",  # its items are current findings
 ])
 def test_a_condition_is_established_by_its_classification_criteria(criterion):
     got, why = screen(criterion, LUPUS_NOTE)
