@@ -311,3 +311,20 @@ def test_a_negated_unknown_requirement_gets_the_absence_policy_of_negated_requir
     criterion = "Inclusion Criteria:\n- No medical history of central vena catheterization."
     got, why = screen(criterion, note)
     assert got == expected, why
+
+
+@pytest.mark.parametrize("criterion, expected", [
+    ("Inclusion Criteria:\n- CMV seropositive", "met"),
+    ("Exclusion Criteria:\n- CMV seronegative", "not_met"),
+])
+def test_a_cmv_infection_establishes_cmv_seropositivity(criterion, expected):
+    # owl's eye inclusion bodies are the pathognomonic cytopathic effect of CMV
+    note = "BAL fluid examination reveals owl's eye inclusion bodies in the nuclei of infected cells."
+    got, why = screen(criterion, note)
+    assert got == expected, why
+    assert "cytomegalovirus infection" in why
+
+
+def test_a_stated_negative_cmv_serology_is_seronegative():
+    got, why = screen("Inclusion Criteria:\n- CMV seropositive", "Serologies: CMV IgG negative, EBV IgG positive.")
+    assert got == "not_met", why
