@@ -100,3 +100,11 @@ def test_autoimmune_diseases_are_narrower_than_the_group(index, name, concept):
     assert index.relation("autoimmune_disease", concept) == "hierarchy"
     assert index.relation(concept, "autoimmune_disease") is None
     assert index.relation("sle", "psoriasis") is None
+
+
+def test_snoring_and_osa_are_sleep_disordered_breathing(index):
+    assert index.lookup("nocturnal obstructive symptoms").id == "sleep_disordered_breathing"
+    for narrower in ("snoring", "osa"):
+        assert index.relation("sleep_disordered_breathing", narrower) == "hierarchy"
+        assert index.relation(narrower, "sleep_disordered_breathing") is None
+    assert index.lookup("snoring").id == index.get("icd:R06.83").id == "snoring"  # the ICD code folds in
