@@ -39,6 +39,7 @@ class MatchConfig(BaseModel):
     possible_counts_as: Status = "unknown"
     free_text_min_score: float = 90
     free_text_status: Status = "unknown"
+    presumed_survival_days: float = 7
     score_weights: dict[str, float] = Field(default_factory=lambda: {"met": 1.0, "unknown": 0.5, "not_met": 0.0})
     ineligible_score_factor: float = 0.25
     reproductive_check: dict = Field(default_factory=lambda: {"categories": ["reproductive"], "max_age": 55})

@@ -93,7 +93,7 @@ class QuantityChecks:
         candidates = self._candidates(entry)
         label = entry.label
         if not candidates:
-            return self._implied_value(c, entry) or self._absent(c, entry, kind)
+            return self._implied_value(c, entry) or self._presumed_survival(c, entry, kind) or self._absent(c, entry, kind)
         blocked = self._blocking_exception(c)
         if blocked is not None:
             return blocked
@@ -167,6 +167,26 @@ class QuantityChecks:
                 return Outcome("unknown", f"{said}, which does not settle {rule}.", [f], lookup=entry.id)
             return Outcome("met" if ok else "not_met", f"{said}, {'within' if ok else 'outside'} {rule}.", [f])
         return None
+
+    def _presumed_survival(self, c: Constraint, entry, kind: str) -> Optional[Outcome]:
+        """"Life expectancy > 48 hours": nobody writes it down for a stable patient. A short horizon
+        (up to ``presumed_survival_days``) is presumed met unless the notes document a critical state."""
+        if entry.id != "life_expectancy" or kind != "inclusion" or c.negated or c.comparator not in (">", ">="):
+            return None
+        days = self.units.convert(c.value, c.unit, "days", None) if c.unit else None
+        if days is None or days > self.config.presumed_survival_days:
+            return None
+        rule = describe_threshold(c.comparator, c.value, None, c.unit)
+        for concept in knowledge()["critical_states"]:
+            hit = next((r.fact for r in reversed(self.p.related(concept)) if r.fact.assertion in HAS), None)
+            if hit is not None:
+                return Outcome("unknown", f"No life expectancy stated, and the patient is in a critical state (\"{quote(hit.text)}\"{where(hit)}); {rule} must be judged.", [hit], lookup=entry.id)
+        pressures = [r.fact for r in self.p.related("systolic_bp") if isinstance(r.fact.value, (int, float))]
+        if pressures and pressures[-1].value < 90:
+            f = pressures[-1]
+            return Outcome("unknown", f"No life expectancy stated, and the systolic blood pressure is {format_number(f.value)}{where(f)}; {rule} must be judged.", [f], lookup=entry.id)
+        return Outcome("met", f"No life expectancy stated and no critical state documented (shock, hypotension, a terminal state); "
+                              f"a life expectancy {rule} is presumed for horizons up to {format_number(self.config.presumed_survival_days)} days.")
 
     def _blocking_exception(self, c: Constraint) -> Optional[Outcome]:
         """An exception without its own threshold ("except ... bone marrow regeneration")."""

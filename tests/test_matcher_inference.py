@@ -328,3 +328,16 @@ def test_a_cmv_infection_establishes_cmv_seropositivity(criterion, expected):
 def test_a_stated_negative_cmv_serology_is_seronegative():
     got, why = screen("Inclusion Criteria:\n- CMV seropositive", "Serologies: CMV IgG negative, EBV IgG positive.")
     assert got == "not_met", why
+
+
+# -- presumed short-term survival --------------------------------------------------------------
+@pytest.mark.parametrize("criterion, note, expected", [
+    ("Life expectancy longer than 48 hours", "32F after a car accident, alert. BP 134/74 mm Hg, pulse 87/min.", "met"),
+    ("Life expectancy longer than 48 hours", "33M with spleen rupture. BP: 60/30 mmHg, HR: 140/min.", "unknown"),
+    ("Life expectancy longer than 48 hours", "78M with metastatic cancer, now on comfort measures only.", "unknown"),
+    ("Life expectancy of at least 12 weeks", "32F after a car accident, alert. BP 134/74 mm Hg.", "unknown"),
+    ("Life expectancy longer than 48 hours", "Life expectancy is estimated at 24 hours.", "not_met"),
+])
+def test_a_short_life_expectancy_is_presumed_only_for_a_patient_not_in_a_critical_state(criterion, note, expected):
+    got, why = screen(f"Inclusion Criteria:\n- {criterion}", note)
+    assert got == expected, why
