@@ -341,3 +341,19 @@ def test_a_stated_negative_cmv_serology_is_seronegative():
 def test_a_short_life_expectancy_is_presumed_only_for_a_patient_not_in_a_critical_state(criterion, note, expected):
     got, why = screen(f"Inclusion Criteria:\n- {criterion}", note)
     assert got == expected, why
+
+
+@pytest.mark.parametrize("criterion, note, expected", [
+    # the cause is a qualifier: a dyspnea of unstated cause does not prove a traumatic one
+    ("Exclusion Criteria:\n- Patients presenting with a traumatic cause of dyspnea",
+     "58M with two days of shortness of breath and pleuritic chest pain.", "not_met"),
+    ("Exclusion Criteria:\n- Patients presenting with a traumatic cause of dyspnea",
+     "58M with shortness of breath after traumatic rib fractures in a fall.", "met"),
+    # an injury is traumatic by nature, whatever words the note uses
+    ("Inclusion Criteria:\n- Traumatic brain injury", "History of TBI after a fall in 2019.", "met"),
+    # "non-traumatic" is part of the name, not the qualifier "traumatic"
+    ("Exclusion Criteria:\n- Non-traumatic subarachnoid hemorrhage", "Prior nontraumatic subarachnoid hemorrhage.", "met"),
+])
+def test_a_traumatic_cause_is_a_qualifier(criterion, note, expected):
+    got, why = screen(criterion, note)
+    assert got == expected, why

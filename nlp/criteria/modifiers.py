@@ -23,7 +23,8 @@ def _words_alternation(words: list[str]) -> str:
 def qualifier_regex() -> re.Pattern:
     alt = _words_alternation(load_json("criteria/qualifiers.json")["qualifiers"])
     # up to two more qualifiers or adjectives may sit between the qualifier and the concept
-    return re.compile(r"(?<![A-Za-z])(?P<q>" + alt + r")(?:(?:\s+|\s*/\s*|\s*,\s*)(?:and\s+|or\s+)?[A-Za-z-]+){0,2}\s*$", re.IGNORECASE)
+    # "non-traumatic", "non-serious": a hyphenated prefix turns the qualifier around
+    return re.compile(r"(?<![A-Za-z-])(?P<q>" + alt + r")(?:(?:\s+|\s*/\s*|\s*,\s*)(?:and\s+|or\s+)?[A-Za-z-]+){0,2}\s*$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
