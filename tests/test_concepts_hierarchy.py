@@ -108,3 +108,16 @@ def test_snoring_and_osa_are_sleep_disordered_breathing(index):
         assert index.relation("sleep_disordered_breathing", narrower) == "hierarchy"
         assert index.relation(narrower, "sleep_disordered_breathing") is None
     assert index.lookup("snoring").id == index.get("icd:R06.83").id == "snoring"  # the ICD code folds in
+
+
+@pytest.mark.parametrize("name, narrower", [
+    ("skin condition", "slightly hyperpigmented"),
+    ("abnormal skin color", "hypopigmented macules"),
+    ("skin disease", "skin tags"),
+    ("skin lesion", "cafe-au-lait spot"),
+])
+def test_skin_findings_are_skin_conditions(index, name, narrower):
+    broad = index.lookup(name)
+    (mention,) = index.find(narrower)
+    assert index.relation(broad.id, mention.entry.id) == "hierarchy"
+    assert index.relation(mention.entry.id, broad.id) is None
