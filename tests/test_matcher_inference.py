@@ -357,3 +357,17 @@ def test_a_short_life_expectancy_is_presumed_only_for_a_patient_not_in_a_critica
 def test_a_traumatic_cause_is_a_qualifier(criterion, note, expected):
     got, why = screen(criterion, note)
     assert got == expected, why
+
+
+# -- pain scores ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("note, expected", [
+    ("Pain 7/10 in the right arm.", "met"),
+    ("Pain: 2/10 at rest.", "not_met"),
+    ("Presents with excruciating pain in her right arm.", "met"),      # severe: 7-10
+    ("Complains of mild pain in the knee.", "not_met"),                  # mild: 1-3
+    ("Moderate pain after the fall.", "met"),                             # moderate: 4-6
+    ("Seen in clinic on 3/10 for follow-up.", "unknown"),                # a date, not a score
+])
+def test_pain_scores_in_numbers_and_words(note, expected):
+    got, why = screen("Inclusion Criteria:\n- Reported pain greater than or equal to 4 out of 10", note)
+    assert got == expected, why

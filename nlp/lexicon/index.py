@@ -23,7 +23,9 @@ STOP = "__stop__"
 _WORD = r"[A-Za-z0-9\u00b5\u00b2\u00b3\u2070-\u209f\u03b1-\u03c9\u0391-\u03a9\u00c0-\u00ff]+"
 _TOKEN_RE = re.compile(_WORD + r"|[^\sA-Za-z0-9]")
 _CONNECTORS = {"-", "/", "'", "\u2019", "\u2010", "\u2011", "\u2013"}
-_GATE_RE = re.compile(r"\s*(?:[:=~#]|\(\w+\)|of|is|was|were|at|level|levels|count|value|\+|-)?\s*(?:[:=~])?\s*(?:[<>≤≥=]|\d|\.\d)")
+_GATE_RE = re.compile(r"\s*(?:[:=~#]|\(\w+\)|of|is|was|were|at|level|levels|count|value|\+|-)?\s*(?:[:=~])?\s*(?:[<>≤≥=]|\d|\.\d"
+                      r"|(?:greater|more|higher|less|lower|fewer)\s+than\b|(?:at\s+least|at\s+most|above|below|over|under|up\s+to)\s+\d)",
+                      re.IGNORECASE)
 _SPELLING = ((re.compile(r"^oe(?=[a-z]{3})"), "e"), (re.compile(r"aem"), "em"), (re.compile(r"^tumour"), "tumor"),
              (re.compile(r"aemia$"), "emia"), (re.compile(r"isation$"), "ization"), (re.compile(r"yse$"), "yze"))
 

@@ -161,8 +161,8 @@ def read_values(text: str, start: int, limit: int, expected_unit: Optional[str] 
             return [Reading(float(m.group("n")), None, None, "x ULN", m.start("n"), m.end(), stated_uln=float(m.group("n")))]
     if pos >= limit or not (text[pos].isdigit() or text[pos] in "<>≤≥=~." or text[pos:pos + 2].lower() in ("le", "gr", "mo", "at", "ab", "be", "un", "ov", "up", "no")):
         return []
-    if text[pos].isdigit() and _date_like(text, pos) and not blood_pressure:
-        return []
+    if text[pos].isdigit() and _date_like(text, pos) and not blood_pressure and expected_unit != "/10":
+        return []  # "7/10" after a pain score is the score, not July 10
     # The value, its unit, flag and range sit within a few dozen characters; a short window
     # keeps the grammar's per-number work small (notes are long and full of numbers).
     window = text[pos:min(limit, pos + _WINDOW)]
