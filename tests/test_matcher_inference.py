@@ -371,3 +371,13 @@ def test_a_traumatic_cause_is_a_qualifier(criterion, note, expected):
 def test_pain_scores_in_numbers_and_words(note, expected):
     got, why = screen("Inclusion Criteria:\n- Reported pain greater than or equal to 4 out of 10", note)
     assert got == expected, why
+
+
+@pytest.mark.parametrize("note, expected", [
+    ("A group of 14 aid workers is preparing a trip; three of the women are in different stages of pregnancy.", "unknown"),
+    ("A 29-year-old aid worker preparing a trip; she is in her second pregnancy.", "met"),
+])
+def test_members_of_a_group_are_other_people(note, expected):
+    # "three of the women" are others, not the patient: the pregnancy is not hers
+    got, why = screen("Exclusion Criteria:\n- Obvious pregnancy", note)
+    assert got == expected, why
