@@ -268,7 +268,7 @@ def test_and_or_is_an_inclusive_or():
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("Inclusion Criteria:\n- Experiences symptoms of OSA, including snoring and sleepiness", ["icd:R06.83", "somnolence"]),
+    ("Inclusion Criteria:\n- Experiences symptoms of OSA, including snoring and sleepiness", ["snoring", "somnolence"]),
     ("Inclusion Criteria:\n- Symptoms of heart failure, such as dyspnea or edema", ["icd:R06.0", "icd:R60"]),
 ])
 def test_symptoms_of_a_disease_with_examples_need_any_example_not_the_disease(text, expected):
