@@ -99,8 +99,8 @@ class PatientIndex:
     def _classify(self) -> None:
         """Conditions established by their classification criteria (SLE from 4 SLICC items)."""
         for target, spec in knowledge().get("classification_criteria", {}).items():
-            if target.startswith("_") or target in self._by_key:
-                continue  # documented (or denied) as such: the note's own words win
+            if target.startswith("_") or any(r.fact.assertion not in ("family", "hypothetical") for r in self._by_key.get(target, ())):
+                continue  # the patient's condition is documented (or denied) as such: the note's own words win
             met: dict[str, tuple[str, Fact]] = {}
             for item in spec["items"]:
                 for concept in item["concepts"]:

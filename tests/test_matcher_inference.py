@@ -297,6 +297,11 @@ def test_too_few_classification_items_leave_the_condition_undocumented(note):
     assert got == "unknown", why
 
 
+def test_a_relatives_lupus_does_not_hide_the_patients_own_items():
+    got, why = screen("Inclusion Criteria:\n- Patients with systemic lupus erythematosus", LUPUS_NOTE + " Her mother has lupus.")
+    assert got == "met", why
+
+
 def test_a_lupus_diagnosis_denied_in_words_is_not_overruled_by_its_items():
     got, why = screen("Exclusion Criteria:\n- Systemic lupus erythematosus", LUPUS_NOTE + " No history of lupus.")
     assert got == "not_met", why
