@@ -124,11 +124,8 @@ class Evaluator(QuantityChecks):
 
     def _classification_confirms(self, r) -> tuple[str, ...]:
         """Qualifiers a condition established by classification criteria has by that fact ("active")."""
-        if not r.route.startswith("classification"):
-            return ()
-        specs = knowledge()["classification_criteria"]
-        return tuple(q for target, (name, _) in self.p.classified.items() if name in r.route
-                     for q in specs[target].get("confirms_qualifiers", ()))
+        target = self.p.classified_by_route.get(r.route)
+        return tuple(knowledge()["classification_criteria"][target].get("confirms_qualifiers", ())) if target else ()
 
     def _qualifier_denied(self, c: Constraint, fact: Fact) -> bool:
         """'GAD, stable on sertraline, never hospitalized' is not a *serious* mental disorder."""

@@ -94,6 +94,7 @@ class PatientIndex:
             for code in fact.concept.codes:
                 self._by_code.setdefault((code.system, code.code), []).append(fact)
         self.classified: dict[str, tuple[str, list[str]]] = {}  # condition -> (criteria set, items met)
+        self.classified_by_route: dict[str, str] = {}  # route text -> condition
         self._classify()
 
     def _classify(self) -> None:
@@ -113,6 +114,7 @@ class PatientIndex:
                 continue
             self.classified[target] = (spec["name"], list(met))
             route = f"classification criteria ({len(met)} {spec['name']} items: {', '.join(met)})"
+            self.classified_by_route[route] = target
             for key in (target, *ancestors_of(self.index, target)):
                 for _, fact in met.values():
                     self._add(key, fact, route)

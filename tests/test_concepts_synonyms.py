@@ -120,3 +120,15 @@ def test_common_title_words_still_need_their_capital(index):
     # "Donor" and "Wound" are ICD titles but ordinary words in notes
     assert index.find("the donor was his brother") == []
 
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Reported pain greater than or equal to 3 out of 10", [("pain_score", ">=", 3.0, "/10")]),
+    ("Pain at least 4/10 on most days", [("pain_score", ">=", 4.0, "/10")]),
+    ("Pain in the right arm", []),  # "pain" names a score only before a value
+])
+def test_a_gated_synonym_opens_before_a_comparator_phrase(text, expected):
+    protocol = parse_protocol(f"Inclusion Criteria:\n- {text}")
+    found = [(c.concept.id, c.comparator, c.value, c.unit) for n in protocol.walk() for c in n.constraints
+             if c.concept.id == "pain_score"]
+    assert found == expected

@@ -338,8 +338,8 @@ def _without_drug_effects(text: str, start: int, end: int, drafts: list[Draft]) 
     """Drop the concepts of "medications that could affect X" that only say what the drugs do."""
     out = drafts
     for cue in _EFFECT_OF.finditer(text, start, end):
-        verb_end = cue.start() + len(text[cue.start():cue.end()].split(" ", 1)[0])
-        effect = [d for d in out if d.mention is not None and verb_end < d.anchor < cue.end() and not d.comparator
+        head_end = cue.start() + len(text[cue.start():cue.end()].split(" ", 1)[0])  # "medications"
+        effect = [d for d in out if d.mention is not None and head_end < d.anchor < cue.end() and not d.comparator
                   and (d.entry is None or d.entry.domain != "drug")]
         if effect and len(effect) < len(out):
             out = [d for d in out if d not in effect]

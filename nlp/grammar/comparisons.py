@@ -128,6 +128,20 @@ def grammar() -> _Grammar:
                     _first_chars(spec["inclusive_markers"]), _first_chars(spec["exclusive_markers"]))
 
 
+@lru_cache(maxsize=1)
+def _opening() -> re.Pattern:
+    spec = load_json("grammar/comparators.json")
+    phrases = [p for group in spec["prefix"].values() for p in group]
+    fillers = r"(?:(?:" + "|".join(_FILLERS) + r")\s+)*"
+    return re.compile(r"\s*(?:" + _phrase_regex(phrases) + r")\s*:?\s*" + fillers + r"(?=[\d.])", re.IGNORECASE)
+
+
+def opens_comparison(text: str, pos: int) -> bool:
+    """Whether a comparator phrase of the grammar and then a number start at ``pos``
+    ("greater than or equal to 3", "at least 4"): a value follows a word there."""
+    return _opening().match(text, pos) is not None
+
+
 def _first_chars(phrases) -> Optional[frozenset]:
     """Lower-cased first characters of phrase fragments, or None when one starts with regex syntax."""
     out = set()

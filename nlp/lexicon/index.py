@@ -17,15 +17,20 @@ from typing import Iterable, Optional
 
 from rapidfuzz import fuzz, process
 
+from nlp.grammar.comparisons import opens_comparison
 from nlp.lexicon.entries import ConceptEntry
 
 STOP = "__stop__"
 _WORD = r"[A-Za-z0-9\u00b5\u00b2\u00b3\u2070-\u209f\u03b1-\u03c9\u0391-\u03a9\u00c0-\u00ff]+"
 _TOKEN_RE = re.compile(_WORD + r"|[^\sA-Za-z0-9]")
 _CONNECTORS = {"-", "/", "'", "\u2019", "\u2010", "\u2011", "\u2013"}
-_GATE_RE = re.compile(r"\s*(?:[:=~#]|\(\w+\)|of|is|was|were|at|level|levels|count|value|\+|-)?\s*(?:[:=~])?\s*(?:[<>≤≥=]|\d|\.\d"
-                      r"|(?:greater|more|higher|less|lower|fewer)\s+than\b|(?:at\s+least|at\s+most|above|below|over|under|up\s+to)\s+\d)",
-                      re.IGNORECASE)
+_GATE_RE = re.compile(r"\s*(?:[:=~#]|\(\w+\)|of|is|was|were|at|level|levels|count|value|\+|-)?\s*(?:[:=~])?\s*(?:[<>≤≥=]|\d|\.\d)")
+def _value_follows(text: str, pos: int) -> bool:
+    """A gated synonym ("=K", "=pain") counts only before a value: a number or comparator sign, or
+    a comparator phrase of the one grammar ("pain greater than or equal to 3")."""
+    return _GATE_RE.match(text, pos) is not None or opens_comparison(text, pos)
+
+
 _SPELLING = ((re.compile(r"^oe(?=[a-z]{3})"), "e"), (re.compile(r"aem"), "em"), (re.compile(r"^tumour"), "tumor"),
              (re.compile(r"aemia$"), "emia"), (re.compile(r"isation$"), "ization"), (re.compile(r"yse$"), "yze"))
 
@@ -232,7 +237,7 @@ class ConceptIndex:
             key += (keys[j],)
             j += 1
         for length, slots in reversed(hits):
-            usable = [s for s in slots if not s[_GATED] or _GATE_RE.match(text, toks[i + length - 1].end)]
+            usable = [s for s in slots if not s[_GATED] or _value_follows(text, toks[i + length - 1].end)]
             if usable:
                 return length, usable
         return 0, []
