@@ -19,6 +19,13 @@ def screen(criteria: str, note: str, date: str = "2026-03-12") -> tuple[str, str
     return top.status, top.reason
 
 
+def expect(criteria: str, note: str, expected: str) -> str:
+    """Screen one note and check the first criterion's status; returns the reason."""
+    got, why = screen(criteria, note)
+    assert got == expected, why
+    return why
+
+
 def constraints(criteria: str):
     return [c for n in parse_protocol(criteria, "T1").walk() for c in n.constraints]
 
@@ -70,19 +77,16 @@ def test_negated_window_with_an_older_event_says_so():
 ])
 def test_signs_in_words_bound_unrecorded_vitals(criterion, expected):
     note = "On examination she is pale and in moderate discomfort, tachypneic and tachycardic."
-    got, why = screen(criterion, note)
-    assert got == expected, why
+    why = expect(criterion, note, expected)
     assert "the note says" in why
 
 
 def test_hypotension_in_words_settles_a_systolic_exclusion():
-    got, why = screen("Exclusion Criteria:\n- Systolic blood pressure < 100 mm Hg", "Hypotensive and confused on arrival.")
-    assert got == "met", why
+    expect("Exclusion Criteria:\n- Systolic blood pressure < 100 mm Hg", "Hypotensive and confused on arrival.", "met")
 
 
 def test_a_recorded_value_wins_over_words():
-    got, why = screen("Inclusion Criteria:\n- Heart rate of at least 90/min", "Tachycardic earlier; now HR 72 bpm at rest.")
-    assert got == "not_met", why
+    why = expect("Inclusion Criteria:\n- Heart rate of at least 90/min", "Tachycardic earlier; now HR 72 bpm at rest.", "not_met")
     assert "72" in why
 
 
@@ -90,8 +94,7 @@ def test_a_denied_sign_bounds_the_other_way():
     note = "Not tachycardic. Lungs clear."
     got, why = screen("Inclusion Criteria:\n- Heart rate of at least 90/min", note)
     assert got == "unknown", why  # <= 100/min does not settle >= 90
-    got, why = screen("Exclusion Criteria:\n- Heart rate above 120 bpm", note)
-    assert got == "not_met", why
+    expect("Exclusion Criteria:\n- Heart rate above 120 bpm", note, "not_met")
 
 
 def test_afebrile_is_fever_absent_on_both_sides():
@@ -141,15 +144,13 @@ def test_one_or_more_of_a_list_is_any():
     logic = {n.logic for n in node.walk() if n.constraints}
     assert logic == {"any"}
     assert not any(c.comparator for n in node.walk() for c in n.constraints if c.concept.id == "diabetes")
-    got, why = screen(criteria, "She is known to have hypertension and obesity. She denies smoking and diabetes.")
-    assert got == "met", why
+    expect(criteria, "She is known to have hypertension and obesity. She denies smoking and diabetes.", "met")
 
 
 def test_sex_is_a_population_not_an_alternative():
     criteria = "Exclusion Criteria:\n- Woman planning to leave the area or to be absent in the course of the pregnancy"
     assert parse_protocol(criteria, "T1").criteria[0].logic == "all"
-    got, why = screen(criteria, "A 30-year-old woman seen for a sore throat.")
-    assert got == "not_met", why
+    expect(criteria, "A 30-year-old woman seen for a sore throat.", "not_met")
 
 
 def test_boilerplate_after_a_sex_statement_is_no_requirement():
@@ -165,8 +166,7 @@ def test_diagnostic_criteria_say_how_not_what():
 # -- implications and current states ------------------------------------------------------------------
 def test_immunosuppressive_medication_establishes_immunocompromise():
     criterion = "Exclusion Criteria:\n- Diagnosis or suspicion of immunodeficiency state"
-    got, why = screen(criterion, "He is on immunosuppressive medications, including prednisone.")
-    assert got == "met", why
+    why = expect(criterion, "He is on immunosuppressive medications, including prednisone.", "met")
     assert "implication" in why
     got, _ = screen(criterion, "He takes no immunosuppressive medications.")
     assert got == "not_met"  # absence of the drug is no evidence either way: the absence policy decides
@@ -176,8 +176,7 @@ def test_a_past_pregnancy_is_not_a_current_one():
     criterion = "Exclusion Criteria:\n- Pregnant or breastfeeding women"
     got, why = screen(criterion, "A 34-year-old woman, G3P2, two prior pregnancies, on day 20 of her cycle.")
     assert got != "met", why
-    got, why = screen(criterion, "A 27-year-old woman at 11 weeks gestation in her second pregnancy.")
-    assert got == "met", why
+    expect(criterion, "A 27-year-old woman at 11 weeks gestation in her second pregnancy.", "met")
 
 
 def test_smoking_status_decides_a_non_smoker_requirement():
@@ -188,10 +187,8 @@ def test_smoking_status_decides_a_non_smoker_requirement():
 
 def test_gestational_age_is_read_value_first():
     note = "A 27-year-old woman at 11 weeks gestation in her second pregnancy is found to have a hemoglobin of 9.0 g/dL."
-    got, why = screen("Inclusion Criteria:\n- Pregnant, with gestational age <23 weeks", note)
-    assert got == "met", why
-    got, why = screen("Inclusion Criteria:\n- Gestational age of at least 24 weeks", "She is 32 weeks pregnant with twins.")
-    assert got == "met", why
+    expect("Inclusion Criteria:\n- Pregnant, with gestational age <23 weeks", note, "met")
+    why = expect("Inclusion Criteria:\n- Gestational age of at least 24 weeks", "She is 32 weeks pregnant with twins.", "met")
     assert "32" in why
 
 
@@ -221,8 +218,7 @@ def test_memory_loss_is_cognitive_impairment_and_admission_is_an_anchor():
     criterion = "Inclusion Criteria:\n- Cognitive impairment based on screening at time of hospital admission"
     (c,) = constraints(criterion)
     assert c.concept.id == "cognitive_impairment" and c.temporal is not None
-    got, why = screen(criterion, "An 89-year-old man with six months of poor memory and difficulty expressing himself.")
-    assert got == "met", why
+    expect(criterion, "An 89-year-old man with six months of poor memory and difficulty expressing himself.", "met")
     assert screen(criterion, "An 89-year-old man with a hip fracture. Alert and oriented.")[0] == "unknown"
 
 
@@ -241,8 +237,7 @@ def test_an_informant_is_not_family_history(note, assertion):
 def test_a_pregnancy_test_also_ends_the_childbearing_check():
     criterion = "Exclusion Criteria:\n- Pregnant or breastfeeding women"
     assert screen(criterion, "A 29-year-old woman with migraine.")[0] == "unknown"
-    got, why = screen(criterion, "A 29-year-old woman with migraine. Urine pregnancy test negative today.")
-    assert got == "not_met", why
+    expect(criterion, "A 29-year-old woman with migraine. Urine pregnancy test negative today.", "not_met")
 
 
 def test_including_after_a_count_is_a_requirement_not_a_list_of_examples():
@@ -279,8 +274,7 @@ LUPUS_NOTE = ("A 24-year-old woman with fatigue. Exam: patchy alopecia and swoll
     "Inclusion Criteria:\n- Active SLE",  # its items are current findings
 ])
 def test_a_condition_is_established_by_its_classification_criteria(criterion):
-    got, why = screen(criterion, LUPUS_NOTE)
-    assert got == "met", why
+    why = expect(criterion, LUPUS_NOTE, "met")
     assert "SLICC" in why
 
 
@@ -293,18 +287,15 @@ def test_a_condition_is_established_by_its_classification_criteria(criterion):
     "A 24-year-old woman. Exam: alopecia. Labs: thrombocytopenia; ANA negative; anti-dsDNA negative; oral ulcers.",
 ])
 def test_too_few_classification_items_leave_the_condition_undocumented(note):
-    got, why = screen("Inclusion Criteria:\n- Patients with systemic lupus erythematosus", note)
-    assert got == "unknown", why
+    expect("Inclusion Criteria:\n- Patients with systemic lupus erythematosus", note, "unknown")
 
 
 def test_a_relatives_lupus_does_not_hide_the_patients_own_items():
-    got, why = screen("Inclusion Criteria:\n- Patients with systemic lupus erythematosus", LUPUS_NOTE + " Her mother has lupus.")
-    assert got == "met", why
+    expect("Inclusion Criteria:\n- Patients with systemic lupus erythematosus", LUPUS_NOTE + " Her mother has lupus.", "met")
 
 
 def test_a_lupus_diagnosis_denied_in_words_is_not_overruled_by_its_items():
-    got, why = screen("Exclusion Criteria:\n- Systemic lupus erythematosus", LUPUS_NOTE + " No history of lupus.")
-    assert got == "not_met", why
+    expect("Exclusion Criteria:\n- Systemic lupus erythematosus", LUPUS_NOTE + " No history of lupus.", "not_met")
 
 
 # -- absence policy for requirements the lexicon does not know ----------------------------------
@@ -314,8 +305,7 @@ def test_a_lupus_diagnosis_denied_in_words_is_not_overruled_by_its_items():
 ])
 def test_a_negated_unknown_requirement_gets_the_absence_policy_of_negated_requirements(note, expected):
     criterion = "Inclusion Criteria:\n- No medical history of central vena catheterization."
-    got, why = screen(criterion, note)
-    assert got == expected, why
+    expect(criterion, note, expected)
 
 
 @pytest.mark.parametrize("criterion, expected", [
@@ -325,14 +315,12 @@ def test_a_negated_unknown_requirement_gets_the_absence_policy_of_negated_requir
 def test_a_cmv_infection_establishes_cmv_seropositivity(criterion, expected):
     # owl's eye inclusion bodies are the pathognomonic cytopathic effect of CMV
     note = "BAL fluid examination reveals owl's eye inclusion bodies in the nuclei of infected cells."
-    got, why = screen(criterion, note)
-    assert got == expected, why
+    why = expect(criterion, note, expected)
     assert "cytomegalovirus infection" in why
 
 
 def test_a_stated_negative_cmv_serology_is_seronegative():
-    got, why = screen("Inclusion Criteria:\n- CMV seropositive", "Serologies: CMV IgG negative, EBV IgG positive.")
-    assert got == "not_met", why
+    expect("Inclusion Criteria:\n- CMV seropositive", "Serologies: CMV IgG negative, EBV IgG positive.", "not_met")
 
 
 # -- presumed short-term survival --------------------------------------------------------------
@@ -344,8 +332,7 @@ def test_a_stated_negative_cmv_serology_is_seronegative():
     ("Life expectancy longer than 48 hours", "Life expectancy is estimated at 24 hours.", "not_met"),
 ])
 def test_a_short_life_expectancy_is_presumed_only_for_a_patient_not_in_a_critical_state(criterion, note, expected):
-    got, why = screen(f"Inclusion Criteria:\n- {criterion}", note)
-    assert got == expected, why
+    expect(f"Inclusion Criteria:\n- {criterion}", note, expected)
 
 
 @pytest.mark.parametrize("criterion, note, expected", [
@@ -360,8 +347,7 @@ def test_a_short_life_expectancy_is_presumed_only_for_a_patient_not_in_a_critica
     ("Exclusion Criteria:\n- Non-traumatic subarachnoid hemorrhage", "Prior nontraumatic subarachnoid hemorrhage.", "met"),
 ])
 def test_a_traumatic_cause_is_a_qualifier(criterion, note, expected):
-    got, why = screen(criterion, note)
-    assert got == expected, why
+    expect(criterion, note, expected)
 
 
 # -- pain scores ---------------------------------------------------------------------------------
@@ -374,8 +360,7 @@ def test_a_traumatic_cause_is_a_qualifier(criterion, note, expected):
     ("Seen in clinic on 3/10 for follow-up.", "unknown"),                # a date, not a score
 ])
 def test_pain_scores_in_numbers_and_words(note, expected):
-    got, why = screen("Inclusion Criteria:\n- Reported pain greater than or equal to 4 out of 10", note)
-    assert got == expected, why
+    expect("Inclusion Criteria:\n- Reported pain greater than or equal to 4 out of 10", note, expected)
 
 
 @pytest.mark.parametrize("note, expected", [
@@ -384,5 +369,4 @@ def test_pain_scores_in_numbers_and_words(note, expected):
 ])
 def test_members_of_a_group_are_other_people(note, expected):
     # "three of the women" are others, not the patient: the pregnancy is not hers
-    got, why = screen("Exclusion Criteria:\n- Obvious pregnancy", note)
-    assert got == expected, why
+    expect("Exclusion Criteria:\n- Obvious pregnancy", note, expected)

@@ -31,6 +31,9 @@ def cues() -> dict:
         "count_default": spec["count_default_comparator"],
         "exception": re.compile(r"(?<![A-Za-z])(?:" + "|".join(spec["exception_cues"]) + r")(?![A-Za-z])", re.IGNORECASE),
         "conditional": re.compile(r"(?<![A-Za-z])(?:" + "|".join(spec["conditional_cues"]) + r")(?![A-Za-z])", re.IGNORECASE),
+        "list_any": re.compile(spec["list_any"], re.IGNORECASE),
+        "examples_of": re.compile(spec["examples_of"], re.IGNORECASE),
+        "drug_effect": re.compile(spec["drug_effect"], re.IGNORECASE),
     }
 
 

@@ -67,20 +67,6 @@ def _subject_after(comp: Comparison, mentions: list[Mention], rec: Recognized) -
     return m
 
 
-# "including" is left out: "at least one prior regimen including an anthracycline" requires the anthracycline.
-_LIST_ANY = re.compile(r"\b(?:(?:one|1) or more|at least (?:one|1)|any one)\b(?:\s+of\b|[^.;:()]{0,40}?"
-                       r"(?:\bsuch as\b|\be\.g\.|\bfor example\b))", re.IGNORECASE)
-# "Symptoms of OSA, including snoring and sleepiness": the symptoms are the requirement and the list
-# gives examples of them; the disease is what they suggest, not a diagnosis the patient must have.
-_EXAMPLES_OF = re.compile(r"\b(?:symptoms?|signs?|manifestations?|features?)\s+(?:of|suggestive\s+of|consistent\s+with|"
-                          r"compatible\s+with)\s+[^.;:()]{1,60}?,?\s+(?:including|such\s+as|e\.g\.,?|for\s+example|like)\s",
-                          re.IGNORECASE)
-# "Medications that could affect sleepiness", "drugs known to prolong the QT interval": what the drugs
-# do describes them; it is not a second requirement on the patient.
-_EFFECT_OF = re.compile(r"\b(?:medications?|medicines?|drugs?|agents?|therap(?:y|ies)|treatments?)\s+(?:(?:that|which)\s+)?"
-                        r"(?:(?:may|might|could|can|are|is|will)\s+)?(?:(?:known|likely|expected)\s+to\s+)?"
-                        r"(?:affect|cause|prolong|induce|increase|decrease|alter|interfere\s+with|influence|impair|lower|raise)"
-                        r"(?:s|d|ed|ing)?\b[^.;:,()]{0,60}", re.IGNORECASE)
 EVENT_TYPES = {"therapy", "drug_class", "procedure", "diagnosis"}
 
 
@@ -128,7 +114,7 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
     comps_free = [x for x in comps if not inside(x.value_start, x.value_end, regions)
                   and not any(m.start <= x.value_start and x.value_end <= m.end for m in mentions)]
     # "One or more risk factors, such as A, B and C": a quantifier over the list, not a count of A.
-    any_cue = _LIST_ANY.search(text, start, end)
+    any_cue = cues()["list_any"].search(text, start, end)
     if any_cue is not None:
         comps_free = [x for x in comps_free if not (any_cue.start() <= x.value_start < any_cue.end())]
 
@@ -318,7 +304,7 @@ def build_clause(rec: Recognized, start: int, end: int, label: Optional[tuple[in
 
 def _symptom_examples(text: str, start: int, end: int, drafts: list[Draft], links: list[str]) -> tuple[list[Draft], list[str]]:
     """"Symptoms of X, including A and B": any of the examples; X and the head words go."""
-    cue = _EXAMPLES_OF.search(text, start, end)
+    cue = cues()["examples_of"].search(text, start, end)
     if cue is None:
         return drafts, links
     examples = [d for d in drafts if d.anchor >= cue.end()]
@@ -337,7 +323,7 @@ def _symptom_examples(text: str, start: int, end: int, drafts: list[Draft], link
 def _without_drug_effects(text: str, start: int, end: int, drafts: list[Draft]) -> list[Draft]:
     """Drop the concepts of "medications that could affect X" that only say what the drugs do."""
     out = drafts
-    for cue in _EFFECT_OF.finditer(text, start, end):
+    for cue in cues()["drug_effect"].finditer(text, start, end):
         head_end = cue.start() + len(text[cue.start():cue.end()].split(" ", 1)[0])  # "medications"
         effect = [d for d in out if d.mention is not None and head_end < d.anchor < cue.end() and not d.comparator
                   and (d.entry is None or d.entry.domain != "drug")]
